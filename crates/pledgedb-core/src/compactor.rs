@@ -1,0 +1,279 @@
+//! The compactor: retention, erasure purges, salt rotation and tombstone
+//! expiry. A background thread runs it on a schedule and when an erasure asks
+//! for it; [`Db::compact_now`] runs every pending job and returns when done.
+//!
+//! Segment rewrites and deletions are carried out by the domain's writer
+//! thread, one segment per message, so ingest into a domain is never blocked
+//! for longer than one segment swap.
+
+use crate::db::{Db, DbInner};
+use crate::domain::shared::DomainShared;
+use crate::error::StorageError;
+use crate::identity::EraseTag;
+use crate::storage::control::ErasureKind;
+use crate::time::{Day, Timestamp};
+use crate::writer::{Msg, PurgeOutcome};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use parking_lot::Mutex;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// What one compaction pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CompactionReport {
+    /// Segments deleted because their day passed the raw-event TTL.
+    pub segments_expired: u64,
+    /// Segments rewritten to purge erased events.
+    pub segments_rewritten: u64,
+    /// Events physically removed by those rewrites.
+    pub events_purged: u64,
+    /// Erasure requests whose purge completed in this pass.
+    pub erasures_completed: u64,
+    /// Cookieless salts deleted (older than 48 hours).
+    pub salts_deleted: u64,
+    /// Tombstones removed after their TTL.
+    pub tombstones_expired: u64,
+}
+
+impl std::ops::AddAssign for CompactionReport {
+    fn add_assign(&mut self, o: Self) {
+        self.segments_expired += o.segments_expired;
+        self.segments_rewritten += o.segments_rewritten;
+        self.events_purged += o.events_purged;
+        self.erasures_completed += o.erasures_completed;
+        self.salts_deleted += o.salts_deleted;
+        self.tombstones_expired += o.tombstones_expired;
+    }
+}
+
+/// The background thread and its wake-up channel.
+pub(crate) struct Background {
+    wake: Sender<()>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// Starts the background thread, if configured.
+pub(crate) fn start(db: &Db) -> Result<(), StorageError> {
+    if !db.inner.config.background_compaction {
+        return Ok(());
+    }
+    let (tx, rx) = bounded::<()>(1);
+    let weak = Arc::downgrade(&db.inner);
+    let period = Duration::from_millis(
+        (db.inner.config.erasure_deadline_ms / 4).clamp(1_000, 60_000) as u64,
+    );
+    let handle = std::thread::Builder::new()
+        .name("pledgedb-compactor".into())
+        .spawn(move || background(weak, rx, period))
+        .map_err(|e| StorageError::io("compactor thread", e))?;
+    *db.inner.compactor.lock() = Some(Background {
+        wake: tx,
+        handle: Some(handle),
+    });
+    Ok(())
+}
+
+fn background(db: Weak<DbInner>, wake: Receiver<()>, period: Duration) {
+    loop {
+        match wake.recv_timeout(period) {
+            Ok(()) | Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+        }
+        let Some(inner) = db.upgrade() else { return };
+        if inner.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        // Errors are retried on the next pass; the pending work stays
+        // recorded in the tombstones and the segment dates.
+        let _ = run(&inner);
+    }
+}
+
+/// Asks the background thread for a pass.
+pub(crate) fn wake(inner: &DbInner) {
+    if let Some(b) = inner.compactor.lock().as_ref() {
+        let _ = b.wake.try_send(());
+    }
+}
+
+/// Stops the background thread of a database.
+pub(crate) fn stop(inner: &DbInner) {
+    let bg = inner.compactor.lock().take();
+    if let Some(mut bg) = bg {
+        drop(bg.wake);
+        if let Some(h) = bg.handle.take()
+            && h.thread().id() != std::thread::current().id()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+/// One full pass: retention, salts, erasure purges, tombstone expiry.
+pub(crate) fn run(inner: &DbInner) -> Result<CompactionReport, StorageError> {
+    static PASS: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = PASS.lock();
+    inner.flush()?;
+    let now = inner.config.clock.now();
+    let mut report = CompactionReport::default();
+    let domains: Vec<Arc<DomainShared>> = inner.domains.read().values().cloned().collect();
+    for d in &domains {
+        report += expire(inner, d, now)?;
+        report += purge(inner, d, now)?;
+    }
+    report.salts_deleted = rotate_salts(inner, now)?;
+    if report.erasures_completed > 0 {
+        inner
+            .global
+            .lock()
+            .add_counter("erasures", report.erasures_completed)?;
+    }
+    Ok(report)
+}
+
+fn ask<T>(
+    inner: &DbInner,
+    d: &Arc<DomainShared>,
+    make: impl FnOnce(Sender<Result<T, StorageError>>) -> Msg,
+) -> Result<T, StorageError> {
+    let (tx, rx) = bounded(1);
+    inner.send(d.writer, make(tx))?;
+    rx.recv().map_err(|_| StorageError::WriterGone)?
+}
+
+/// Deletes the segments whose day ended before the raw-event TTL.
+fn expire(
+    inner: &DbInner,
+    d: &Arc<DomainShared>,
+    now: Timestamp,
+) -> Result<CompactionReport, StorageError> {
+    let before = d.retention_cutoff(now).day();
+    let any = d
+        .segments
+        .read()
+        .keys()
+        .next()
+        .is_some_and(|first| *first < before);
+    if !any {
+        return Ok(CompactionReport::default());
+    }
+    let days = ask(inner, d, |reply| Msg::Expire {
+        domain: Arc::clone(d),
+        before,
+        reply,
+    })?;
+    Ok(CompactionReport {
+        segments_expired: days.len() as u64,
+        ..CompactionReport::default()
+    })
+}
+
+/// Rewrites every segment holding events of a pending tombstone, then marks
+/// the tombstones purged; removes tombstones past their TTL.
+fn purge(
+    inner: &DbInner,
+    d: &Arc<DomainShared>,
+    now: Timestamp,
+) -> Result<CompactionReport, StorageError> {
+    let mut report = CompactionReport::default();
+    let stones = d.tombstones();
+    let pending: Vec<(EraseTag, ErasureKind)> = stones
+        .iter()
+        .filter(|(_, t)| t.purged_at.is_none())
+        .map(|(tag, t)| (*tag, t.kind))
+        .collect();
+    if !pending.is_empty() {
+        let visitor_tags: Vec<EraseTag> = pending
+            .iter()
+            .filter(|(_, k)| *k == ErasureKind::Visitor)
+            .map(|(t, _)| *t)
+            .collect();
+        let any_session = pending.iter().any(|(_, k)| *k == ErasureKind::Session);
+        let mut days = BTreeSet::new();
+        let segs: Vec<(Day, Arc<crate::storage::segment::Segment>)> = d
+            .segments
+            .read()
+            .iter()
+            .map(|(k, v)| (*k, Arc::clone(v)))
+            .collect();
+        for (day, seg) in segs {
+            if any_session || seg.has_any_tag(&visitor_tags)? {
+                days.insert(day);
+            }
+        }
+        let mut removed = 0u64;
+        let mut rewritten = 0u64;
+        for day in days {
+            let out: PurgeOutcome = ask(inner, d, |reply| Msg::Purge {
+                domain: Arc::clone(d),
+                day,
+                reply,
+            })?;
+            removed += out.events_removed;
+            rewritten += u64::from(out.rewritten);
+        }
+        let done: Vec<(EraseTag, u64, u64)> = pending
+            .iter()
+            .map(|(t, _)| (*t, removed, rewritten))
+            .collect();
+        d.control.mark_purged(&done, now)?;
+        for (tag, t) in d.control.tombstones()? {
+            if pending.iter().any(|(p, _)| *p == tag) {
+                d.put_tombstone(tag, t);
+            }
+        }
+        report.segments_rewritten = rewritten;
+        report.events_purged = removed;
+        report.erasures_completed = pending.len() as u64;
+    }
+    let ttl_ms = i64::from(d.settings.read().retention.tombstone_hours) * 3_600_000;
+    let expired: Vec<EraseTag> = d
+        .tombstones()
+        .into_iter()
+        .filter(|(_, t)| {
+            t.purged_at
+                .is_some_and(|p| p.0.saturating_add(ttl_ms) <= now.0)
+        })
+        .map(|(tag, _)| tag)
+        .collect();
+    if !expired.is_empty() {
+        d.control.remove_tombstones(&expired)?;
+        d.control.rewrite()?;
+        d.drop_tombstones(&expired);
+        report.tombstones_expired = expired.len() as u64;
+    }
+    Ok(report)
+}
+
+/// Deletes cookieless salts older than 48 hours (keeps today's and
+/// yesterday's), and rewrites the global file so their bytes are gone.
+fn rotate_salts(inner: &DbInner, now: Timestamp) -> Result<u64, StorageError> {
+    let keep_from = now.day().plus(-1);
+    let mut salts = inner.salts.lock();
+    if !salts.keys().any(|d| *d < keep_from) {
+        return Ok(0);
+    }
+    let mut g = inner.global.lock();
+    let n = g.delete_salts_before(keep_from)?;
+    g.rewrite()?;
+    salts.retain(|d, _| *d >= keep_from);
+    Ok(n as u64)
+}
+
+impl Db {
+    /// Runs every pending compaction job (expiry, erasure purges, salt
+    /// rotation, tombstone expiry) and returns when all are done.
+    pub fn compact_now(&self) -> Result<CompactionReport, StorageError> {
+        run(&self.inner)
+    }
+
+    /// Removes a whole domain: every file of it is unlinked and its secret
+    /// with it. Returns `false` if there was no such domain.
+    pub fn erase_domain(&self, name: &str) -> Result<bool, crate::error::DomainError> {
+        crate::limits::validate_domain_name(name)?;
+        Ok(self.inner.erase_domain(name)?)
+    }
+}

@@ -1,0 +1,553 @@
+//! The database: a data directory, its domains, and the ingest entry point.
+
+use crate::domain::Domain;
+use crate::domain::shared::{DOMAINS_DIR, DomainShared};
+use crate::error::{
+    DomainError, HitError, HitField, HitProblem, IngestError, OpenError, StorageError,
+};
+use crate::geo::GeoDb;
+use crate::hit::Hit;
+use crate::identity::opt_out_hash;
+use crate::ingest::{self, Context, DropReason, Ingested};
+use crate::limits::{Limits, validate_domain_name};
+use crate::settings::DomainSettings;
+use crate::storage::global::GlobalFile;
+use crate::storage::{create_dir, remove_file};
+use crate::time::{Clock, Day, SystemClock};
+use crate::writer::{Msg, WriterConfig, WriterPool};
+use parking_lot::{Mutex, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// How to open a data directory.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// A MaxMind-format country database (GeoIP2/GeoLite2 Country or City,
+    /// DB-IP lite, ip-location-db). Without one every country is `ZZ`.
+    pub geoip: Option<PathBuf>,
+    /// The clock. Tests pass a [`ManualClock`](crate::ManualClock).
+    pub clock: Arc<dyn Clock>,
+    /// Settings given to domains when they are created.
+    pub domain_defaults: DomainSettings,
+    /// Input limits.
+    pub limits: Limits,
+    /// Writer pool tuning.
+    pub writer: WriterConfig,
+    /// Create a domain the first time a hit names it. Default: true.
+    pub create_domains_on_ingest: bool,
+    /// Run the background compactor thread. Default: true.
+    pub background_compaction: bool,
+    /// The longest an erasure may wait for its physical purge. Default: one
+    /// hour. The background compactor runs at least this often.
+    pub erasure_deadline_ms: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            geoip: None,
+            clock: Arc::new(SystemClock),
+            domain_defaults: DomainSettings::default(),
+            limits: Limits::default(),
+            writer: WriterConfig::default(),
+            create_domains_on_ingest: true,
+            background_compaction: true,
+            erasure_deadline_ms: 3_600_000,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration with a GeoIP database.
+    #[must_use]
+    pub fn with_geoip(mut self, path: impl Into<PathBuf>) -> Self {
+        self.geoip = Some(path.into());
+        self
+    }
+
+    /// The default configuration with another clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+/// Counters behind the transparency report, kept since the directory was
+/// created.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) accepted: AtomicU64,
+    pub(crate) anonymous: AtomicU64,
+    pub(crate) dropped: [AtomicU64; 5],
+}
+
+pub(crate) fn drop_index(r: DropReason) -> usize {
+    match r {
+        DropReason::OptedOut => 0,
+        DropReason::DoNotTrack => 1,
+        DropReason::GlobalPrivacyControl => 2,
+        DropReason::NoConsent => 3,
+        DropReason::Expired => 4,
+    }
+}
+
+pub(crate) struct DbInner {
+    pub(crate) dir: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) global: Mutex<GlobalFile>,
+    pub(crate) geo: Option<GeoDb>,
+    pub(crate) domains: RwLock<HashMap<String, Arc<DomainShared>>>,
+    pub(crate) writers: Mutex<Option<WriterPool>>,
+    writer_count: usize,
+    /// Senders of the writer pool, so ingest does not lock the pool.
+    senders: Vec<crossbeam_channel::Sender<Msg>>,
+    /// Held shared while sending, exclusively while closing, so no message
+    /// is sent after the writers were told to stop.
+    send_gate: RwLock<()>,
+    pub(crate) opt_out_key: [u8; 16],
+    pub(crate) opt_outs: RwLock<HashSet<u128>>,
+    pub(crate) salts: Mutex<HashMap<Day, [u8; 16]>>,
+    pub(crate) counters: Counters,
+    pub(crate) closed: AtomicBool,
+    /// Serialises domain creation and removal.
+    domain_lock: Mutex<()>,
+    pub(crate) compactor: Mutex<Option<crate::compactor::Background>>,
+}
+
+/// An open data directory. Cheap to clone; all clones share one engine.
+/// Dropping the last clone flushes and stops the writers; call
+/// [`Db::close`] to see the errors of that last flush.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) inner: Arc<DbInner>,
+    _closer: Arc<Closer>,
+}
+
+/// Closes the engine when the last `Db` clone goes away (domain handles keep
+/// only the inner state, so they do not keep the writers alive).
+struct Closer(Arc<DbInner>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        let _ = self.0.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("dir", &self.inner.dir).finish()
+    }
+}
+
+impl Db {
+    /// Opens a data directory, creating it if needed.
+    pub fn open(dir: impl AsRef<Path>, config: Config) -> Result<Db, OpenError> {
+        let dir = dir.as_ref().to_path_buf();
+        config
+            .domain_defaults
+            .validate()
+            .map_err(OpenError::Config)?;
+        if config.writer.block_events == 0 || config.writer.queue == 0 {
+            return Err(OpenError::Config(
+                "writer block_events and queue must be at least 1".into(),
+            ));
+        }
+        let geo = match &config.geoip {
+            Some(p) => Some(GeoDb::open(p)?),
+            None => None,
+        };
+        create_dir(&dir)?;
+        create_dir(&dir.join(DOMAINS_DIR))?;
+        let (global, state) = GlobalFile::open(&dir)?;
+        let pool = WriterPool::start(config.writer)?;
+        let writer_count = pool.len();
+        let mut domains = HashMap::new();
+        for name in &state.domains {
+            if validate_domain_name(name).is_err() {
+                return Err(
+                    StorageError::corrupt(&global.path, "invalid domain name in catalog").into(),
+                );
+            }
+            let shared = DomainShared::open(
+                &dir,
+                name,
+                &config.domain_defaults,
+                writer_index(name, writer_count),
+            )?;
+            domains.insert(name.clone(), Arc::new(shared));
+        }
+        let inner = Arc::new(DbInner {
+            dir,
+            geo,
+            global: Mutex::new(global),
+            domains: RwLock::new(domains),
+            senders: pool.senders(),
+            send_gate: RwLock::new(()),
+            writers: Mutex::new(Some(pool)),
+            writer_count,
+            opt_out_key: state.opt_out_key,
+            opt_outs: RwLock::new(state.opt_outs.into_iter().collect()),
+            salts: Mutex::new(state.salts.into_iter().collect()),
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+            domain_lock: Mutex::new(()),
+            compactor: Mutex::new(None),
+            config,
+        });
+        let db = Db {
+            _closer: Arc::new(Closer(Arc::clone(&inner))),
+            inner,
+        };
+        crate::compactor::start(&db)?;
+        Ok(db)
+    }
+
+    /// The data directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The clock the engine uses.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.config.clock
+    }
+
+    /// Ingests one hit: validates it, applies the privacy gate, derives the
+    /// country, visitor and device, scrubs every string, and queues the
+    /// resulting event for its domain's writer. On `Err` nothing was written.
+    /// The event is durable after the next [`Db::flush`].
+    pub fn ingest(&self, hit: Hit) -> Result<Ingested, IngestError> {
+        let (shared, outcome) = self.inner.prepare(hit)?;
+        match outcome {
+            Prepared::Dropped(r) => Ok(Ingested::Dropped(r)),
+            Prepared::Event(p, anon) => {
+                self.inner
+                    .send(shared.writer, Msg::Event(shared, p))
+                    .map_err(|_| IngestError::Closed)?;
+                Ok(if anon {
+                    Ingested::QueuedAnonymous
+                } else {
+                    Ingested::Queued
+                })
+            }
+        }
+    }
+
+    /// Ingests many hits, sending them to the writers in groups. Returns one
+    /// result per hit, in order; a bad hit does not stop the others.
+    pub fn ingest_batch(
+        &self,
+        hits: impl IntoIterator<Item = Hit>,
+    ) -> Vec<Result<Ingested, IngestError>> {
+        let mut results = Vec::new();
+        let mut groups: HashMap<String, (Arc<DomainShared>, Vec<crate::writer::Pending>)> =
+            HashMap::new();
+        for hit in hits {
+            match self.inner.prepare(hit) {
+                Err(e) => results.push(Err(e)),
+                Ok((_, Prepared::Dropped(r))) => results.push(Ok(Ingested::Dropped(r))),
+                Ok((shared, Prepared::Event(p, anon))) => {
+                    results.push(Ok(if anon {
+                        Ingested::QueuedAnonymous
+                    } else {
+                        Ingested::Queued
+                    }));
+                    groups
+                        .entry(shared.name.clone())
+                        .or_insert_with(|| (shared, Vec::new()))
+                        .1
+                        .push(p);
+                }
+            }
+        }
+        for (_, (shared, ps)) in groups {
+            if self
+                .inner
+                .send(shared.writer, Msg::Events(Arc::clone(&shared), ps))
+                .is_err()
+            {
+                for r in &mut results {
+                    if r.is_ok() {
+                        *r = Err(IngestError::Closed);
+                    }
+                }
+                break;
+            }
+        }
+        results
+    }
+
+    /// Returns when every hit ingested before the call is durable on disk.
+    pub fn flush(&self) -> Result<(), StorageError> {
+        self.inner.flush()
+    }
+
+    /// Flushes and stops the writers. Further calls fail with
+    /// `IngestError::Closed`.
+    pub fn close(self) -> Result<(), StorageError> {
+        self.inner.shutdown()
+    }
+
+    /// The handle of an existing domain.
+    pub fn domain(&self, name: &str) -> Result<Domain, DomainError> {
+        validate_domain_name(name)?;
+        let shared = self
+            .inner
+            .domains
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| DomainError::NotFound(name.to_string()))?;
+        Ok(Domain::new(Arc::clone(&self.inner), shared))
+    }
+
+    /// The handle of a domain, creating the domain if it does not exist.
+    pub fn create_domain(&self, name: &str) -> Result<Domain, DomainError> {
+        validate_domain_name(name)?;
+        let shared = self.inner.domain_or_create(name)?;
+        Ok(Domain::new(Arc::clone(&self.inner), shared))
+    }
+
+    /// The names of all domains, sorted.
+    #[must_use]
+    pub fn domains(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.inner.domains.read().keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Records an opt-out token: from now on, hits carrying it are dropped
+    /// before anything is written, on every domain (promise P3). The
+    /// registry stores a keyed hash of the token, not the token.
+    pub fn opt_out(&self, token: &str) -> Result<(), StorageError> {
+        let h = opt_out_hash(&self.inner.opt_out_key, token);
+        self.inner.global.lock().set_opt_out(h, true)?;
+        let newly = self.inner.opt_outs.write().insert(h);
+        if newly {
+            self.inner.global.lock().add_counter("opt_outs", 1)?;
+        }
+        Ok(())
+    }
+
+    /// Removes an opt-out token from the registry.
+    pub fn opt_in(&self, token: &str) -> Result<(), StorageError> {
+        let h = opt_out_hash(&self.inner.opt_out_key, token);
+        self.inner.global.lock().set_opt_out(h, false)?;
+        self.inner.opt_outs.write().remove(&h);
+        Ok(())
+    }
+
+    /// Whether a token is opted out.
+    #[must_use]
+    pub fn is_opted_out(&self, token: &str) -> bool {
+        self.inner
+            .opt_outs
+            .read()
+            .contains(&opt_out_hash(&self.inner.opt_out_key, token))
+    }
+}
+
+pub(crate) enum Prepared {
+    Dropped(DropReason),
+    /// The event, and whether it is anonymous.
+    Event(crate::writer::Pending, bool),
+}
+
+/// Which writer thread owns a domain.
+fn writer_index(name: &str, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = siphasher::sip::SipHasher13::new();
+    name.hash(&mut h);
+    (h.finish() % writers.max(1) as u64) as usize
+}
+
+impl DbInner {
+    pub(crate) fn send(&self, writer: usize, msg: Msg) -> Result<(), StorageError> {
+        let _gate = self.send_gate.read();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StorageError::WriterGone);
+        }
+        self.senders
+            .get(writer % self.senders.len().max(1))
+            .ok_or(StorageError::WriterGone)?
+            .send(msg)
+            .map_err(|_| StorageError::WriterGone)
+    }
+
+    pub(crate) fn flush(&self) -> Result<(), StorageError> {
+        match &*self.writers.lock() {
+            Some(pool) => pool.flush(),
+            None => Err(StorageError::WriterGone),
+        }
+    }
+
+    pub(crate) fn shutdown(&self) -> Result<(), StorageError> {
+        {
+            let _gate = self.send_gate.write();
+            if self.closed.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+        }
+        crate::compactor::stop(self);
+        let pool = self.writers.lock().take();
+        let Some(mut pool) = pool else {
+            return Ok(());
+        };
+        let r = pool.flush();
+        pool.stop();
+        r
+    }
+
+    pub(crate) fn domain_or_create(&self, name: &str) -> Result<Arc<DomainShared>, StorageError> {
+        if let Some(d) = self.domains.read().get(name) {
+            return Ok(Arc::clone(d));
+        }
+        let _guard = self.domain_lock.lock();
+        if let Some(d) = self.domains.read().get(name) {
+            return Ok(Arc::clone(d));
+        }
+        let shared = Arc::new(DomainShared::open(
+            &self.dir,
+            name,
+            &self.config.domain_defaults,
+            writer_index(name, self.writer_count),
+        )?);
+        self.global
+            .lock()
+            .add_domain(name, self.config.clock.now().0)?;
+        self.domains
+            .write()
+            .insert(name.to_string(), Arc::clone(&shared));
+        Ok(shared)
+    }
+
+    /// Removes a domain and every file of it.
+    pub(crate) fn erase_domain(&self, name: &str) -> Result<bool, StorageError> {
+        let _guard = self.domain_lock.lock();
+        let Some(shared) = self.domains.write().remove(name) else {
+            return Ok(false);
+        };
+        shared.removed.store(true, Ordering::Release);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if self
+            .send(
+                shared.writer,
+                Msg::Forget {
+                    domain: Arc::clone(&shared),
+                    reply: tx,
+                },
+            )
+            .is_ok()
+        {
+            let _ = rx.recv();
+        }
+        self.global.lock().remove_domain(name)?;
+        shared.segments.write().clear();
+        let dir = shared.dir.clone();
+        drop(shared);
+        // Unlink every file, then the directories.
+        remove_tree(&dir)?;
+        crate::storage::sync_dir(&self.dir.join(DOMAINS_DIR))?;
+        Ok(true)
+    }
+
+    /// The cookieless salt of a day, created on first use.
+    pub(crate) fn salt(&self, day: Day) -> Result<[u8; 16], StorageError> {
+        let mut salts = self.salts.lock();
+        if let Some(s) = salts.get(&day) {
+            return Ok(*s);
+        }
+        let mut s = [0u8; 16];
+        getrandom::fill(&mut s)
+            .map_err(|e| StorageError::corrupt(&self.dir, format!("no randomness: {e}")))?;
+        self.global.lock().put_salt(day, &s)?;
+        salts.insert(day, s);
+        Ok(s)
+    }
+
+    /// Validates, gates and transforms one hit.
+    pub(crate) fn prepare(&self, hit: Hit) -> Result<(Arc<DomainShared>, Prepared), IngestError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(IngestError::Closed);
+        }
+        let existing = self.domains.read().get(&hit.domain).cloned();
+        let shared = match existing {
+            Some(s) => s,
+            None => {
+                validate_domain_name(&hit.domain)
+                    .map_err(|e| HitError::new(HitField::Domain, HitProblem::DomainName(e)))?;
+                if !self.config.create_domains_on_ingest {
+                    return Err(HitError::new(HitField::Domain, HitProblem::UnknownDomain).into());
+                }
+                self.config.limits.check(&hit)?;
+                ingest::resolve_time(&hit, self.config.clock.now(), &self.config.limits)?;
+                self.domain_or_create(&hit.domain)?
+            }
+        };
+        self.config.limits.check(&hit)?;
+        let now = self.config.clock.now();
+        let ts = ingest::resolve_time(&hit, now, &self.config.limits)?;
+        let settings = shared.settings.read().clone();
+        let verdict = ingest::gate(&hit, &settings, |t| {
+            self.opt_outs
+                .read()
+                .contains(&opt_out_hash(&self.opt_out_key, t))
+        });
+        let identified = match verdict {
+            Ok(i) => i,
+            Err(r) => {
+                self.counters.dropped[drop_index(r)].fetch_add(1, Ordering::Relaxed);
+                return Ok((shared, Prepared::Dropped(r)));
+            }
+        };
+        if ts < shared.retention_cutoff(now) {
+            self.counters.dropped[drop_index(DropReason::Expired)].fetch_add(1, Ordering::Relaxed);
+            return Ok((shared, Prepared::Dropped(DropReason::Expired)));
+        }
+        let salt = if ingest::needs_salt(&hit, identified) {
+            Some(self.salt(ts.day())?)
+        } else {
+            None
+        };
+        let cx = Context {
+            secret: &shared.secret,
+            settings: &settings,
+            geo: self.geo.as_ref(),
+            salt,
+        };
+        let pending = ingest::transform(hit, ts, identified, &cx);
+        if identified && pending.event.visitor != crate::event::VisitorId::ANONYMOUS {
+            self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.counters.anonymous.fetch_add(1, Ordering::Relaxed);
+        }
+        let anon = pending.event.visitor == crate::event::VisitorId::ANONYMOUS;
+        Ok((shared, Prepared::Event(pending, anon)))
+    }
+}
+
+/// Removes a directory tree, syncing each directory after its entries are
+/// gone.
+fn remove_tree(dir: &Path) -> Result<(), StorageError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StorageError::io(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StorageError::io(dir, e))?;
+        let path = entry.path();
+        let ft = entry.file_type().map_err(|e| StorageError::io(&path, e))?;
+        if ft.is_dir() {
+            remove_tree(&path)?;
+        } else {
+            remove_file(&path)?;
+        }
+    }
+    std::fs::remove_dir(dir).map_err(|e| StorageError::io(dir, e))
+}

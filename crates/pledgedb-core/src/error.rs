@@ -1,0 +1,327 @@
+//! Errors, one enum per failure domain, wrapped by the umbrella [`Error`].
+//!
+//! No error message contains an IP address or a value a visitor typed: a hit
+//! error names the field and what was wrong with it, never its content.
+
+use std::path::PathBuf;
+
+pub use crate::codec::CodecError;
+pub use crate::geo::GeoError;
+
+/// A failure of the storage layer: the page store, the file system, or a file
+/// whose contents are not what PledgeDB wrote.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The page store (redb) reported an error.
+    #[error("page store error: {0}")]
+    Redb(#[from] redb::Error),
+    /// A file-system operation failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A stored block could not be decoded.
+    #[error("corrupt block in {path}: {source}")]
+    Codec {
+        /// The segment file.
+        path: PathBuf,
+        /// What the decoder found.
+        source: CodecError,
+    },
+    /// A stored record is not what PledgeDB writes.
+    #[error("corrupt record in {path}: {what}")]
+    Corrupt {
+        /// The file concerned.
+        path: PathBuf,
+        /// What was wrong.
+        what: String,
+    },
+    /// A group commit failed; the events stay buffered and the commit is
+    /// retried with the next one.
+    #[error("a group commit failed: {0}")]
+    CommitFailed(String),
+    /// A writer thread is gone (the database is closing or a writer panicked).
+    #[error("the writer for this domain is not running")]
+    WriterGone,
+}
+
+macro_rules! redb_into_storage {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StorageError {
+            fn from(e: $t) -> Self {
+                StorageError::Redb(e.into())
+            }
+        }
+    )*};
+}
+redb_into_storage!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::CompactionError
+);
+
+impl StorageError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StorageError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        StorageError::Corrupt {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+}
+
+/// Why a data directory could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The GeoIP database could not be opened.
+    #[error("cannot open the GeoIP database: {0}")]
+    Geo(#[from] GeoError),
+    /// The data directory or one of its files could not be read or created.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The data directory was written by an incompatible engine version.
+    #[error("data directory format {found} is not supported (this build reads format {supported})")]
+    UnsupportedFormat {
+        /// The version found on disk.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// The configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// Why a domain name was refused. The name itself is not repeated, since it
+/// could be anything a caller passed, including an IP address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainNameError {
+    /// The name is empty.
+    #[error("domain name is empty")]
+    Empty,
+    /// The name is longer than 253 bytes.
+    #[error("domain name is {0} bytes long; the limit is 253")]
+    TooLong(usize),
+    /// The name contains a byte outside `a-z`, `0-9`, `-` and `.`.
+    #[error(
+        "domain name contains a character other than lower-case a-z, 0-9, '-' and '.' at byte {0}"
+    )]
+    InvalidChar(usize),
+    /// A label (the part between dots) is empty, over 63 bytes, or starts or
+    /// ends with `-`.
+    #[error(
+        "domain name has an invalid label (empty, longer than 63 bytes, or starting or ending with '-')"
+    )]
+    InvalidLabel,
+    /// The name is an IP address literal: a domain is a host name.
+    #[error("domain name is an IP address literal; use the site's host name")]
+    IpLiteral,
+}
+
+/// Which part of a hit an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HitField {
+    /// `domain`
+    Domain,
+    /// `timestamp`
+    Timestamp,
+    /// `url`
+    Url,
+    /// `referrer`
+    Referrer,
+    /// `user_agent`
+    UserAgent,
+    /// `client_id`
+    ClientId,
+    /// `session_id`
+    SessionId,
+    /// `opt_out_token`
+    OptOutToken,
+    /// `target` of a click
+    Target,
+    /// `depth` of a scroll
+    Depth,
+    /// `form`
+    Form,
+    /// `field`
+    Field,
+    /// `fields` of a form submit (the collection)
+    Fields,
+    /// the name of submitted field number N
+    FieldName(usize),
+    /// the value of submitted field number N
+    FieldValue(usize),
+    /// `name` of a custom event
+    Name,
+    /// `props` of a custom event (the collection)
+    Props,
+    /// the key of property number N
+    PropKey(usize),
+    /// the value of property number N
+    PropValue(usize),
+}
+
+impl std::fmt::Display for HitField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HitField::Domain => f.write_str("domain"),
+            HitField::Timestamp => f.write_str("timestamp"),
+            HitField::Url => f.write_str("url"),
+            HitField::Referrer => f.write_str("referrer"),
+            HitField::UserAgent => f.write_str("user_agent"),
+            HitField::ClientId => f.write_str("client_id"),
+            HitField::SessionId => f.write_str("session_id"),
+            HitField::OptOutToken => f.write_str("opt_out_token"),
+            HitField::Target => f.write_str("target"),
+            HitField::Depth => f.write_str("depth"),
+            HitField::Form => f.write_str("form"),
+            HitField::Field => f.write_str("field"),
+            HitField::Fields => f.write_str("fields"),
+            HitField::FieldName(i) => write!(f, "fields[{i}].name"),
+            HitField::FieldValue(i) => write!(f, "fields[{i}].value"),
+            HitField::Name => f.write_str("name"),
+            HitField::Props => f.write_str("props"),
+            HitField::PropKey(i) => write!(f, "props[{i}].key"),
+            HitField::PropValue(i) => write!(f, "props[{i}].value"),
+        }
+    }
+}
+
+/// What was wrong with a hit field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HitProblem {
+    /// A string is longer than its limit.
+    #[error("is {len} bytes; the limit is {max}")]
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A collection has more entries than its limit.
+    #[error("has {len} entries; the limit is {max}")]
+    TooMany {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The timestamp is outside the accepted window.
+    #[error("is outside the accepted window ({0})")]
+    OutOfRange(&'static str),
+    /// A value is out of its range.
+    #[error("is out of range ({0})")]
+    Invalid(&'static str),
+    /// The domain name is invalid.
+    #[error("{0}")]
+    DomainName(DomainNameError),
+    /// The domain does not exist and the database does not create domains on
+    /// ingest.
+    #[error("names a domain that does not exist")]
+    UnknownDomain,
+}
+
+/// A hit was refused; nothing of it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hit rejected: field `{field}` {problem}")]
+pub struct HitError {
+    /// The field at fault.
+    pub field: HitField,
+    /// What was wrong.
+    pub problem: HitProblem,
+}
+
+impl HitError {
+    pub(crate) fn new(field: HitField, problem: HitProblem) -> Self {
+        HitError { field, problem }
+    }
+}
+
+/// Why [`Db::ingest`](crate::Db::ingest) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The hit was invalid; nothing was written.
+    #[error(transparent)]
+    Hit(#[from] HitError),
+    /// The storage layer failed while creating the domain or a salt.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The database is closed.
+    #[error("the database is closed")]
+    Closed,
+}
+
+/// Why a domain operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// The name is not a valid domain name.
+    #[error(transparent)]
+    InvalidName(#[from] DomainNameError),
+    /// No such domain in this data directory.
+    #[error("no such domain: {0}")]
+    NotFound(String),
+    /// A setting is invalid.
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
+    /// The storage layer failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The storage layer failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The query was invalid.
+    #[error("invalid query: {0}")]
+    Invalid(String),
+}
+
+impl From<redb::StorageError> for ReadError {
+    fn from(e: redb::StorageError) -> Self {
+        ReadError::Storage(e.into())
+    }
+}
+
+/// The umbrella error: every PledgeDB error converts into it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Opening a data directory.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// Ingesting a hit.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// A domain operation.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The storage layer.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

@@ -1,0 +1,242 @@
+//! The ingest pipeline: from a raw [`Hit`] to an [`Event`] that cannot hold an
+//! IP address. Runs on the caller's thread, so many callers scale across
+//! cores; only the finished event travels to the domain's writer.
+//!
+//! Order: validate sizes and time -> opt-out / DNT / GPC / consent gate (a
+//! dropped hit writes nothing) -> country from the IP -> visitor id (keyed
+//! hash) -> device and browser from the user agent -> every string through
+//! the scrubber, the URL reduced to its path -> sensitive form fields dropped.
+//! The IP and user agent go out of scope with the hit.
+
+use crate::error::{HitError, HitField, HitProblem};
+use crate::event::{Country, Event, EventKind, PropValue, SessionId, SubmittedField, VisitorId};
+use crate::geo::GeoDb;
+use crate::hit::{Consent, Hit, HitKind, HitProp};
+use crate::identity::DomainSecret;
+use crate::limits::Limits;
+use crate::settings::{DomainSettings, WithoutConsent};
+use crate::text::{Text, reduce_url, referrer_host};
+use crate::time::{MS_PER_DAY, Timestamp};
+use crate::ua;
+use crate::writer::Pending;
+use serde::Serialize;
+
+/// Why a valid hit was not stored. Dropped hits leave no trace but a counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The visitor's opt-out token is in the registry.
+    OptedOut,
+    /// Do-Not-Track was set and the domain honours it.
+    DoNotTrack,
+    /// Global Privacy Control was set and the domain honours it.
+    GlobalPrivacyControl,
+    /// No consent, and the domain's policy drops such hits.
+    NoConsent,
+    /// The timestamp is older than the domain's raw-event retention: the
+    /// event would be expired the moment it was written.
+    Expired,
+}
+
+impl DropReason {
+    /// Stable snake_case name, as used in counters and reports.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::OptedOut => "opted_out",
+            DropReason::DoNotTrack => "do_not_track",
+            DropReason::GlobalPrivacyControl => "global_privacy_control",
+            DropReason::NoConsent => "no_consent",
+            DropReason::Expired => "expired",
+        }
+    }
+}
+
+/// What became of an accepted hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Ingested {
+    /// Queued for its domain's writer; durable after the next
+    /// [`Db::flush`](crate::Db::flush).
+    Queued,
+    /// Kept as an anonymous event (no consent): no visitor or session id.
+    QueuedAnonymous,
+    /// Dropped before anything was written.
+    Dropped(DropReason),
+}
+
+/// Checks the timestamp window.
+pub(crate) fn resolve_time(
+    hit: &Hit,
+    now: Timestamp,
+    limits: &Limits,
+) -> Result<Timestamp, HitError> {
+    let ts = hit.timestamp.unwrap_or(now);
+    if ts.0
+        < now
+            .0
+            .saturating_sub(limits.max_past_days.saturating_mul(MS_PER_DAY))
+    {
+        return Err(HitError::new(
+            HitField::Timestamp,
+            HitProblem::OutOfRange("too far in the past"),
+        ));
+    }
+    if ts.0
+        > now
+            .0
+            .saturating_add(limits.max_future_hours.saturating_mul(3_600_000))
+    {
+        return Err(HitError::new(
+            HitField::Timestamp,
+            HitProblem::OutOfRange("in the future"),
+        ));
+    }
+    Ok(ts)
+}
+
+/// The gate: whether the hit may be stored, and with an identity or not.
+pub(crate) fn gate(
+    hit: &Hit,
+    settings: &DomainSettings,
+    opted_out: impl FnOnce(&str) -> bool,
+) -> Result<bool, DropReason> {
+    if let Some(t) = &hit.opt_out_token
+        && opted_out(t)
+    {
+        return Err(DropReason::OptedOut);
+    }
+    let policy = &settings.consent;
+    if hit.dnt && policy.honour_dnt {
+        return Err(DropReason::DoNotTrack);
+    }
+    if hit.gpc && policy.honour_gpc {
+        return Err(DropReason::GlobalPrivacyControl);
+    }
+    let consented = match hit.consent {
+        Consent::Granted => true,
+        Consent::Denied => false,
+        Consent::Unknown => !policy.require_consent,
+    };
+    if consented {
+        return Ok(true);
+    }
+    match policy.without_consent {
+        WithoutConsent::Drop => Err(DropReason::NoConsent),
+        WithoutConsent::Anonymous => Ok(false),
+    }
+}
+
+/// Everything the transform needs from the engine.
+pub(crate) struct Context<'a> {
+    pub(crate) secret: &'a DomainSecret,
+    pub(crate) settings: &'a DomainSettings,
+    pub(crate) geo: Option<&'a GeoDb>,
+    /// The cookieless salt for the hit's day, if the hit needs one.
+    pub(crate) salt: Option<[u8; 16]>,
+}
+
+/// Whether the hit will need a cookieless salt.
+pub(crate) fn needs_salt(hit: &Hit, identified: bool) -> bool {
+    identified && hit.client_id.is_none() && hit.ip.is_some()
+}
+
+fn text_of(s: &str) -> Text {
+    Text::new(s)
+}
+
+/// Turns a validated, admitted hit into the event to store. The hit is
+/// consumed: its IP and user agent end here.
+pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<'_>) -> Pending {
+    let country = match (hit.ip, cx.geo) {
+        (Some(ip), Some(geo)) => geo.country(ip),
+        _ => Country::UNKNOWN,
+    };
+    let ua_str = hit.user_agent.as_deref().unwrap_or("");
+    let info = ua::classify(ua_str);
+    let visitor = if !identified {
+        VisitorId::ANONYMOUS
+    } else if let Some(c) = &hit.client_id {
+        cx.secret.visitor_from_client(c)
+    } else if let (Some(ip), Some(salt)) = (hit.ip, cx.salt.as_ref()) {
+        cx.secret.visitor_cookieless(salt, ip, ua_str)
+    } else {
+        VisitorId::ANONYMOUS
+    };
+    let session = match (&hit.session_id, visitor) {
+        (_, VisitorId::ANONYMOUS) => Some(SessionId(0)),
+        (Some(s), v) => Some(cx.secret.session_from_client(v, s)),
+        (None, _) => None,
+    };
+    let url = reduce_url(&hit.url);
+    let kind = match hit.kind {
+        HitKind::PageView { referrer } => EventKind::PageView {
+            referrer: referrer
+                .as_deref()
+                .map_or_else(Text::empty, |r| text_of(&referrer_host(r))),
+            utm: text_of(&url.utm),
+        },
+        HitKind::Click { x, y, target } => EventKind::Click {
+            x,
+            y,
+            target: text_of(&target),
+        },
+        HitKind::Scroll { depth } => EventKind::Scroll { depth },
+        HitKind::FormView { form } => EventKind::FormView {
+            form: text_of(&form),
+        },
+        HitKind::FieldFocus { form, field } => EventKind::FieldFocus {
+            form: text_of(&form),
+            field: text_of(&field),
+        },
+        HitKind::Keystroke { form, field, key } => EventKind::Keystroke {
+            form: text_of(&form),
+            field: text_of(&field),
+            key,
+        },
+        HitKind::FieldBlur { form, field } => EventKind::FieldBlur {
+            form: text_of(&form),
+            field: text_of(&field),
+        },
+        HitKind::FormSubmit { form, fields } => EventKind::FormSubmit {
+            form: text_of(&form),
+            fields: fields
+                .iter()
+                .filter(|f| !cx.settings.is_sensitive(f))
+                .map(|f| SubmittedField {
+                    name: text_of(&f.name),
+                    value: text_of(&f.value),
+                })
+                .collect(),
+        },
+        HitKind::Custom { name, props } => EventKind::Custom {
+            name: text_of(&name),
+            props: props
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        HitProp::Bool(b) => PropValue::Bool(b),
+                        HitProp::Int(i) => PropValue::Int(i),
+                        HitProp::Float(f) => PropValue::Float(f),
+                        HitProp::Text(t) => PropValue::Text(text_of(&t)),
+                    };
+                    (text_of(&k), v)
+                })
+                .collect(),
+        },
+    };
+    Pending {
+        event: Event {
+            ts,
+            visitor,
+            session: session.unwrap_or(SessionId(0)),
+            country,
+            device: info.device,
+            browser: Text::new(&info.browser),
+            path: text_of(&url.path),
+            kind,
+        },
+        session,
+    }
+}

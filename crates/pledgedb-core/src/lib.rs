@@ -1,0 +1,69 @@
+//! PledgeDB's storage engine: an embedded analytics database that keeps its
+//! privacy promises by construction.
+//!
+//! - No IP address is ever stored: the stored [`Event`] has no field that can
+//!   hold one, and every stored string passes [`Text::new`], which redacts IP
+//!   literals.
+//! - Every domain is its own partition with its own secret, reached only
+//!   through its [`Domain`] handle.
+//! - Opt-out, Do-Not-Track, GPC and consent are checked before anything is
+//!   written.
+//! - Raw events live in one file per domain per day; erasure rewrites the
+//!   affected files, retention deletes them whole.
+//!
+//! ```no_run
+//! use pledgedb_core::{Config, Db, Hit, TimeRange};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = Db::open("analytics-data", Config::default())?;
+//! let hit = Hit::page_view("shop.example", "https://shop.example/pricing?utm_source=news")
+//!     .ip("203.0.113.9".parse()?)
+//!     .client_id("first-party-cookie-value");
+//! let _ = db.ingest(hit)?;
+//! db.flush()?;
+//! let by_page = db.domain("shop.example")?.count_by_path(TimeRange::all())?;
+//! # Ok(()) }
+//! ```
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod codec;
+mod compactor;
+mod db;
+pub mod domain;
+pub mod error;
+pub mod event;
+pub mod geo;
+pub mod hit;
+mod identity;
+mod ingest;
+pub mod limits;
+pub mod settings;
+mod storage;
+pub mod text;
+pub mod time;
+pub mod ua;
+mod writer;
+
+pub use compactor::CompactionReport;
+pub use db::{Config, Db};
+pub use domain::{
+    Domain, EraseError, Erasure, ErasureReceipt, TimeRange, VisitorExport, VisitorRef,
+};
+pub use error::{
+    DomainError, DomainNameError, Error, HitError, HitField, HitProblem, IngestError, OpenError,
+    ReadError, StorageError,
+};
+pub use event::{
+    Country, Device, Event, EventKind, EventType, KeyKind, PropValue, SessionId, SubmittedField,
+    VisitorId,
+};
+pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
+pub use ingest::{DropReason, Ingested};
+pub use limits::Limits;
+pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
+pub use storage::FORMAT_VERSION;
+pub use storage::control::{ErasureKind, ErasureRecord};
+pub use text::Text;
+pub use time::{Clock, Day, MS_PER_DAY, ManualClock, SystemClock, Timestamp};
+pub use writer::WriterConfig;

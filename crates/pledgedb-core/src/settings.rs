@@ -1,0 +1,250 @@
+//! Per-domain settings: retention, consent policy and sensitive-field rules.
+//! They are stored in the domain's control file and read and changed through
+//! the [`Domain`](crate::Domain) handle.
+
+use serde::{Deserialize, Serialize};
+
+/// How long each kind of data is kept (promise P7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// Days raw events are kept. A day segment whose last moment is older
+    /// than this is deleted whole. Default: 90 days, the window most
+    /// analytics dashboards look at, and short enough that raw data is not
+    /// kept "just in case".
+    pub raw_event_days: u32,
+    /// Days anonymous daily aggregates are kept. Default: 730 (two years of
+    /// year-over-year comparisons).
+    pub aggregate_days: u32,
+    /// Hours a tombstone outlives the purge it caused, so that events of an
+    /// erased visitor still in flight are dropped. Default: 24.
+    pub tombstone_hours: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw_event_days: 90,
+            aggregate_days: 730,
+            tombstone_hours: 24,
+        }
+    }
+}
+
+impl Retention {
+    /// Checks the settings: raw retention of 1 to 36,500 days, aggregates at
+    /// least as long as raw events.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=36_500).contains(&self.raw_event_days) {
+            return Err(format!(
+                "raw_event_days must be between 1 and 36500, not {}",
+                self.raw_event_days
+            ));
+        }
+        if self.aggregate_days < self.raw_event_days || self.aggregate_days > 36_500 {
+            return Err(format!(
+                "aggregate_days must be between raw_event_days ({}) and 36500, not {}",
+                self.raw_event_days, self.aggregate_days
+            ));
+        }
+        if self.tombstone_hours > 24 * 366 {
+            return Err(format!(
+                "tombstone_hours must be at most 8784, not {}",
+                self.tombstone_hours
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What happens to a hit without consent (promise P4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithoutConsent {
+    /// The hit is dropped before anything is written.
+    Drop,
+    /// The hit is kept as an anonymous event: no visitor id, no session id,
+    /// counted in page views but never linked to anyone.
+    #[default]
+    Anonymous,
+}
+
+/// A domain's consent policy (promises P3, P4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentPolicy {
+    /// Hits must carry `Consent::Granted` to be tracked with a visitor id.
+    /// Hits with `Consent::Denied` are never tracked with an id, whatever
+    /// this says.
+    pub require_consent: bool,
+    /// What happens to hits without consent.
+    pub without_consent: WithoutConsent,
+    /// Drop hits whose Do-Not-Track flag is set.
+    pub honour_dnt: bool,
+    /// Drop hits whose Global Privacy Control flag is set.
+    pub honour_gpc: bool,
+}
+
+impl Default for ConsentPolicy {
+    fn default() -> Self {
+        ConsentPolicy {
+            require_consent: false,
+            without_consent: WithoutConsent::Anonymous,
+            honour_dnt: true,
+            honour_gpc: true,
+        }
+    }
+}
+
+/// Field names (case-insensitive substrings) that are always treated as
+/// sensitive, on top of password and card input types and `cc-*`
+/// autocomplete tokens.
+pub const DEFAULT_SENSITIVE_NAMES: &[&str] = &[
+    "pass", "pwd", "secret", "token", "card", "cc-", "ccnum", "cvv", "cvc", "csc", "iban", "bic",
+    "swift", "account", "routing", "ssn", "social", "tax", "pin", "otp", "birth", "dob",
+];
+
+/// Everything configurable about one domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainSettings {
+    /// Retention of raw events, aggregates and tombstones.
+    pub retention: Retention,
+    /// The consent policy.
+    pub consent: ConsentPolicy,
+    /// Extra case-insensitive substrings of field names whose values are
+    /// never stored (added to [`DEFAULT_SENSITIVE_NAMES`]).
+    pub sensitive_fields: Vec<String>,
+}
+
+impl Default for DomainSettings {
+    fn default() -> Self {
+        DomainSettings {
+            retention: Retention::default(),
+            consent: ConsentPolicy::default(),
+            sensitive_fields: Vec::new(),
+        }
+    }
+}
+
+impl DomainSettings {
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<(), String> {
+        self.retention.validate()?;
+        if self.sensitive_fields.len() > 256 {
+            return Err("at most 256 sensitive field patterns".into());
+        }
+        if self
+            .sensitive_fields
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 64)
+        {
+            return Err("sensitive field patterns must be 1 to 64 bytes".into());
+        }
+        Ok(())
+    }
+
+    /// Whether a submitted field must be dropped (promise P8): password,
+    /// hidden-card and similar input types, `cc-*` and other payment
+    /// autocomplete tokens, fields the tracker flagged, and names matching a
+    /// default or configured pattern.
+    #[must_use]
+    pub fn is_sensitive(&self, field: &crate::hit::FormField) -> bool {
+        if field.sensitive {
+            return true;
+        }
+        if let Some(t) = &field.input_type {
+            let t = t.to_ascii_lowercase();
+            if matches!(t.as_str(), "password" | "hidden" | "file") {
+                return true;
+            }
+        }
+        if let Some(a) = &field.autocomplete {
+            let a = a.to_ascii_lowercase();
+            if a.split_ascii_whitespace().any(|tok| {
+                tok.starts_with("cc-")
+                    || tok.contains("password")
+                    || tok == "one-time-code"
+                    || tok == "transaction-amount"
+            }) {
+                return true;
+            }
+        }
+        let name = field.name.to_ascii_lowercase();
+        DEFAULT_SENSITIVE_NAMES
+            .iter()
+            .copied()
+            .chain(self.sensitive_fields.iter().map(String::as_str))
+            .any(|p| name_matches(&name, &p.to_ascii_lowercase()))
+    }
+}
+
+/// Patterns of up to three letters or digits (`pin`, `ssn`, `tax`) match the
+/// start of a word of the name, so `card_pin` matches `pin` but `shipping`
+/// does not; longer patterns match anywhere in the name.
+fn name_matches(name: &str, pattern: &str) -> bool {
+    if pattern.len() <= 3 && pattern.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| word.starts_with(pattern))
+    } else {
+        name.contains(pattern)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hit::FormField;
+
+    #[test]
+    fn sensitive_fields_are_recognised() {
+        let s = DomainSettings {
+            sensitive_fields: vec!["mothers_maiden".into()],
+            ..DomainSettings::default()
+        };
+        for f in [
+            FormField::new("password", "x"),
+            FormField::new("user_pass", "x"),
+            FormField::new("CardNumber", "x"),
+            FormField::new("cvv2", "x"),
+            FormField::new("iban", "x"),
+            FormField::new("SSN", "x"),
+            FormField::new("card_pin", "x"),
+            FormField::new("tax_id", "x"),
+            FormField::new("q", "x").input_type("password"),
+            FormField::new("mothers_maiden_name", "x"),
+            FormField {
+                autocomplete: Some("billing cc-number".into()),
+                ..FormField::new("n", "x")
+            },
+            FormField {
+                sensitive: true,
+                ..FormField::new("anything", "x")
+            },
+        ] {
+            assert!(s.is_sensitive(&f), "{:?} should be sensitive", f.name);
+        }
+        for f in [
+            FormField::new("email", "x"),
+            FormField::new("name", "x"),
+            FormField::new("comment", "x").input_type("text"),
+            FormField::new("shipping_address", "x"),
+            FormField::new("syntax", "x"),
+        ] {
+            assert!(!s.is_sensitive(&f), "{:?} should not be sensitive", f.name);
+        }
+    }
+
+    #[test]
+    fn retention_is_validated() {
+        assert!(Retention::default().validate().is_ok());
+        let bad = Retention {
+            raw_event_days: 0,
+            ..Retention::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = Retention {
+            raw_event_days: 100,
+            aggregate_days: 50,
+            tombstone_hours: 1,
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,243 @@
+//! A domain's control file: its secret, its settings, pending tombstones and
+//! the anonymous erasure log.
+
+use super::open_db;
+use crate::error::StorageError;
+use crate::identity::{DomainSecret, EraseTag};
+use crate::settings::DomainSettings;
+use crate::time::Timestamp;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const TOMBSTONES: TableDefinition<u128, &[u8]> = TableDefinition::new("tombstones");
+pub(crate) const ERASURE_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("erasure_log");
+
+/// File name of the control file inside a domain's directory.
+pub(crate) const CONTROL_FILE: &str = "control.redb";
+
+/// What an erasure request was about. The log says which kind, never whom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErasureKind {
+    /// Every event of one visitor.
+    Visitor,
+    /// Every event of one session.
+    Session,
+}
+
+/// A durable tombstone: from the moment it is written no read returns the
+/// events it covers; the compactor then purges them from every file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Tombstone {
+    pub(crate) request: u64,
+    pub(crate) kind: ErasureKind,
+    pub(crate) requested_at: Timestamp,
+    /// Set once every segment holding the erased events was rewritten.
+    pub(crate) purged_at: Option<Timestamp>,
+}
+
+/// One anonymous entry of the erasure log: proof that an erasure happened
+/// and when, without anything that identifies whom it concerned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    /// The request's number within its domain.
+    pub request: u64,
+    /// Visitor or session.
+    pub kind: ErasureKind,
+    /// When the erasure was requested (and the tombstone written).
+    pub requested_at: Timestamp,
+    /// When the last byte was purged; `None` while pending.
+    pub purged_at: Option<Timestamp>,
+    /// Events physically removed.
+    pub events_removed: u64,
+    /// Segment files rewritten.
+    pub segments_rewritten: u64,
+}
+
+pub(crate) struct ControlFile {
+    pub(crate) path: PathBuf,
+    db: parking_lot::RwLock<Database>,
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StorageError> {
+    postcard::to_allocvec(v).map_err(|e| StorageError::corrupt("", format!("encode: {e}")))
+}
+
+fn decode<T: for<'a> Deserialize<'a>>(
+    path: &Path,
+    what: &str,
+    b: &[u8],
+) -> Result<T, StorageError> {
+    postcard::from_bytes(b).map_err(|e| StorageError::corrupt(path, format!("{what}: {e}")))
+}
+
+impl ControlFile {
+    /// Opens the control file, creating it with a fresh secret and the given
+    /// settings if it does not exist yet.
+    pub(crate) fn open(
+        dir: &Path,
+        defaults: &DomainSettings,
+    ) -> Result<(ControlFile, DomainSecret, DomainSettings), StorageError> {
+        let path = dir.join(CONTROL_FILE);
+        let db = open_db(&path)?;
+        let tx = db.begin_write()?;
+        let (secret, settings);
+        {
+            let mut meta = tx.open_table(META)?;
+            let existing = meta.get("secret")?.map(|v| v.value().to_vec());
+            secret = match existing {
+                Some(b) => DomainSecret::from_bytes(
+                    b.try_into()
+                        .map_err(|_| StorageError::corrupt(&path, "secret is not 32 bytes"))?,
+                ),
+                None => {
+                    let s = DomainSecret::generate()
+                        .map_err(|e| StorageError::corrupt(&path, format!("no randomness: {e}")))?;
+                    meta.insert("secret", s.to_bytes().as_slice())?;
+                    s
+                }
+            };
+            let existing = meta.get("settings")?.map(|v| v.value().to_vec());
+            settings = match existing {
+                Some(b) => decode(&path, "settings", &b)?,
+                None => {
+                    meta.insert("settings", encode(defaults)?.as_slice())?;
+                    defaults.clone()
+                }
+            };
+            tx.open_table(TOMBSTONES)?;
+            tx.open_table(ERASURE_LOG)?;
+        }
+        tx.commit()?;
+        let file = ControlFile {
+            path,
+            db: parking_lot::RwLock::new(db),
+        };
+        Ok((file, secret, settings))
+    }
+
+    pub(crate) fn set_settings(&self, s: &DomainSettings) -> Result<(), StorageError> {
+        let tx = self.db.read().begin_write()?;
+        tx.open_table(META)?
+            .insert("settings", encode(s)?.as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn tombstones(&self) -> Result<Vec<(EraseTag, Tombstone)>, StorageError> {
+        let rx = self.db.read().begin_read()?;
+        let t = rx.open_table(TOMBSTONES)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value(), decode(&self.path, "tombstone", v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Writes a tombstone and its erasure-log entry in one durable commit.
+    pub(crate) fn add_tombstone(
+        &self,
+        tag: EraseTag,
+        kind: ErasureKind,
+        now: Timestamp,
+    ) -> Result<Tombstone, StorageError> {
+        let tx = self.db.read().begin_write()?;
+        let stone;
+        {
+            let mut log = tx.open_table(ERASURE_LOG)?;
+            let request = log.last()?.map_or(1, |(k, _)| k.value() + 1);
+            stone = Tombstone {
+                request,
+                kind,
+                requested_at: now,
+                purged_at: None,
+            };
+            let record = ErasureRecord {
+                request,
+                kind,
+                requested_at: now,
+                purged_at: None,
+                events_removed: 0,
+                segments_rewritten: 0,
+            };
+            log.insert(request, encode(&record)?.as_slice())?;
+            tx.open_table(TOMBSTONES)?
+                .insert(tag, encode(&stone)?.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(stone)
+    }
+
+    /// Marks tombstones purged and completes their log entries.
+    pub(crate) fn mark_purged(
+        &self,
+        done: &[(EraseTag, u64, u64)],
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let tx = self.db.read().begin_write()?;
+        {
+            let mut stones = tx.open_table(TOMBSTONES)?;
+            let mut log = tx.open_table(ERASURE_LOG)?;
+            for &(tag, events, segments) in done {
+                let stone = stones.get(tag)?.map(|v| v.value().to_vec());
+                let Some(stone) = stone else { continue };
+                let mut stone: Tombstone = decode(&self.path, "tombstone", &stone)?;
+                if stone.purged_at.is_some() {
+                    continue;
+                }
+                stone.purged_at = Some(now);
+                stones.insert(tag, encode(&stone)?.as_slice())?;
+                let rec = log.get(stone.request)?.map(|v| v.value().to_vec());
+                if let Some(rec) = rec {
+                    let mut rec: ErasureRecord = decode(&self.path, "erasure record", &rec)?;
+                    rec.purged_at = Some(now);
+                    rec.events_removed = events;
+                    rec.segments_rewritten = segments;
+                    log.insert(stone.request, encode(&rec)?.as_slice())?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes tombstones.
+    pub(crate) fn remove_tombstones(&self, tags: &[EraseTag]) -> Result<(), StorageError> {
+        let tx = self.db.read().begin_write()?;
+        {
+            let mut stones = tx.open_table(TOMBSTONES)?;
+            for t in tags {
+                stones.remove(*t)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces the file by a fresh copy, so removed tombstones leave no
+    /// freed page behind.
+    pub(crate) fn rewrite(&self) -> Result<(), StorageError> {
+        let mut db = self.db.write();
+        let fresh = super::rewrite_fresh(&self.path, &db, |rx, tx| {
+            super::copy_table(rx, tx, META)?;
+            super::copy_table(rx, tx, TOMBSTONES)?;
+            super::copy_table(rx, tx, ERASURE_LOG)
+        })?;
+        *db = fresh;
+        Ok(())
+    }
+
+    pub(crate) fn erasure_log(&self) -> Result<Vec<ErasureRecord>, StorageError> {
+        let rx = self.db.read().begin_read()?;
+        let t = rx.open_table(ERASURE_LOG)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            out.push(decode(&self.path, "erasure record", v.value())?);
+        }
+        Ok(out)
+    }
+}

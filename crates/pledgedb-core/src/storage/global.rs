@@ -1,0 +1,221 @@
+//! The global file: format version, domain catalog, opt-out registry (as
+//! keyed hashes, never the tokens), the daily salts of cookieless mode, and
+//! the counters of the transparency report.
+
+use super::{FORMAT_VERSION, le_u32, open_db};
+use crate::error::{OpenError, StorageError};
+use crate::time::Day;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::path::{Path, PathBuf};
+
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const DOMAINS: TableDefinition<&str, i64> = TableDefinition::new("domains");
+pub(crate) const OPT_OUTS: TableDefinition<u128, ()> = TableDefinition::new("opt_outs");
+pub(crate) const SALTS: TableDefinition<i32, &[u8]> = TableDefinition::new("salts");
+pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+
+/// File name of the global file inside the data directory.
+pub(crate) const GLOBAL_FILE: &str = "pledgedb.redb";
+
+pub(crate) struct GlobalFile {
+    pub(crate) path: PathBuf,
+    pub(crate) db: Database,
+}
+
+/// What the global file holds, loaded at open.
+pub(crate) struct GlobalState {
+    pub(crate) opt_out_key: [u8; 16],
+    pub(crate) domains: Vec<String>,
+    pub(crate) opt_outs: Vec<u128>,
+    pub(crate) salts: Vec<(Day, [u8; 16])>,
+}
+
+impl GlobalFile {
+    pub(crate) fn open(dir: &Path) -> Result<(GlobalFile, GlobalState), OpenError> {
+        let path = dir.join(GLOBAL_FILE);
+        let db = open_db(&path)?;
+        let file = GlobalFile { path, db };
+        let state = file.init_and_load()?;
+        Ok((file, state))
+    }
+
+    fn init_and_load(&self) -> Result<GlobalState, OpenError> {
+        let tx = self.db.begin_write().map_err(StorageError::from)?;
+        let opt_out_key;
+        {
+            let mut meta = tx.open_table(META).map_err(StorageError::from)?;
+            let format = meta
+                .get("format")
+                .map_err(StorageError::from)?
+                .map(|v| le_u32(&self.path, "format", v.value()))
+                .transpose()?;
+            match format {
+                Some(FORMAT_VERSION) => {}
+                Some(found) => {
+                    return Err(OpenError::UnsupportedFormat {
+                        found,
+                        supported: FORMAT_VERSION,
+                    });
+                }
+                None => {
+                    meta.insert("format", FORMAT_VERSION.to_le_bytes().as_slice())
+                        .map_err(StorageError::from)?;
+                }
+            }
+            let existing = meta
+                .get("opt_out_key")
+                .map_err(StorageError::from)?
+                .map(|v| v.value().to_vec());
+            opt_out_key = match existing {
+                Some(k) => k.try_into().map_err(|_| {
+                    StorageError::corrupt(&self.path, "opt_out_key is not 16 bytes")
+                })?,
+                None => {
+                    let mut k = [0u8; 16];
+                    getrandom::fill(&mut k).map_err(|e| {
+                        StorageError::corrupt(&self.path, format!("no randomness: {e}"))
+                    })?;
+                    meta.insert("opt_out_key", k.as_slice())
+                        .map_err(StorageError::from)?;
+                    k
+                }
+            };
+            tx.open_table(DOMAINS).map_err(StorageError::from)?;
+            tx.open_table(OPT_OUTS).map_err(StorageError::from)?;
+            tx.open_table(SALTS).map_err(StorageError::from)?;
+            tx.open_table(COUNTERS).map_err(StorageError::from)?;
+        }
+        tx.commit().map_err(StorageError::from)?;
+
+        let rx = self.db.begin_read().map_err(StorageError::from)?;
+        let mut domains = Vec::new();
+        for row in rx
+            .open_table(DOMAINS)
+            .map_err(StorageError::from)?
+            .iter()
+            .map_err(StorageError::from)?
+        {
+            let (k, _) = row.map_err(StorageError::from)?;
+            domains.push(k.value().to_string());
+        }
+        let mut opt_outs = Vec::new();
+        for row in rx
+            .open_table(OPT_OUTS)
+            .map_err(StorageError::from)?
+            .iter()
+            .map_err(StorageError::from)?
+        {
+            opt_outs.push(row.map_err(StorageError::from)?.0.value());
+        }
+        let mut salts = Vec::new();
+        for row in rx
+            .open_table(SALTS)
+            .map_err(StorageError::from)?
+            .iter()
+            .map_err(StorageError::from)?
+        {
+            let (k, v) = row.map_err(StorageError::from)?;
+            let salt: [u8; 16] = v
+                .value()
+                .try_into()
+                .map_err(|_| StorageError::corrupt(&self.path, "salt is not 16 bytes"))?;
+            salts.push((Day(k.value()), salt));
+        }
+        Ok(GlobalState {
+            opt_out_key,
+            domains,
+            opt_outs,
+            salts,
+        })
+    }
+
+    pub(crate) fn add_domain(&self, name: &str, created_ms: i64) -> Result<(), StorageError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(DOMAINS)?.insert(name, created_ms)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn remove_domain(&self, name: &str) -> Result<(), StorageError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(DOMAINS)?.remove(name)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn set_opt_out(&self, hash: u128, on: bool) -> Result<(), StorageError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(OPT_OUTS)?;
+            if on {
+                t.insert(hash, ())?;
+            } else {
+                t.remove(hash)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn put_salt(&self, day: Day, salt: &[u8; 16]) -> Result<(), StorageError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(SALTS)?.insert(day.0, salt.as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes every salt of a day before `keep_from`; returns how many.
+    pub(crate) fn delete_salts_before(&self, keep_from: Day) -> Result<usize, StorageError> {
+        let tx = self.db.begin_write()?;
+        let n;
+        {
+            let mut t = tx.open_table(SALTS)?;
+            let old: Vec<i32> = t
+                .range(..keep_from.0)?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            n = old.len();
+            for d in old {
+                t.remove(d)?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    pub(crate) fn add_counter(&self, name: &str, by: u64) -> Result<(), StorageError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(COUNTERS)?;
+            let cur = t.get(name)?.map_or(0, |v| v.value());
+            t.insert(name, cur.saturating_add(by))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn counters(&self) -> Result<Vec<(String, u64)>, StorageError> {
+        let rx = self.db.begin_read()?;
+        let t = rx.open_table(COUNTERS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Replaces the file by a fresh copy, so that deleted records (salts,
+    /// opt-outs) leave no freed page behind.
+    pub(crate) fn rewrite(&mut self) -> Result<(), StorageError> {
+        let fresh = super::rewrite_fresh(&self.path, &self.db, |rx, tx| {
+            super::copy_table(rx, tx, META)?;
+            super::copy_table(rx, tx, DOMAINS)?;
+            super::copy_table(rx, tx, OPT_OUTS)?;
+            super::copy_table(rx, tx, SALTS)?;
+            super::copy_table(rx, tx, COUNTERS)
+        })?;
+        self.db = fresh;
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! The files of a data directory and how they are opened, written and
+//! replaced. See `docs/design.md` for the layout.
+//!
+//! ```text
+//! DATA/
+//!   pledgedb.redb                 global file: format, domain catalog, opt-out registry, salts, counters
+//!   domains/<domain>/control.redb secret, settings, tombstones, erasure log
+//!   domains/<domain>/segments/YYYY-MM-DD.redb   one file of events per UTC day
+//! ```
+
+pub(crate) mod control;
+pub(crate) mod global;
+pub(crate) mod segment;
+
+use crate::error::StorageError;
+use redb::Database;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// The data directory format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Page cache per open file. Segment files are read in large sequential
+/// blocks, so a small cache per file keeps memory flat however many files are
+/// open.
+const CACHE_BYTES: usize = 4 << 20;
+
+/// Opens (or creates) a redb file with the engine's settings.
+pub(crate) fn open_db(path: &Path) -> Result<Database, StorageError> {
+    Ok(Database::builder()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)?)
+}
+
+/// Flushes a directory entry to disk, so that a create, rename or unlink in
+/// it survives a crash.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StorageError::io(dir, e))
+}
+
+/// Creates a directory and its parents, and syncs the parent.
+pub(crate) fn create_dir(dir: &Path) -> Result<(), StorageError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Atomically replaces `target` with the fully written and synced `tmp`:
+/// rename over, then sync the directory. A crash at any point leaves either
+/// the old or the new file under `target`, never neither.
+pub(crate) fn replace_file(tmp: &Path, target: &Path) -> Result<(), StorageError> {
+    std::fs::rename(tmp, target).map_err(|e| StorageError::io(target, e))?;
+    sync_dir(target.parent().unwrap_or(Path::new(".")))
+}
+
+/// Unlinks a file and syncs its directory.
+pub(crate) fn remove_file(path: &Path) -> Result<(), StorageError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StorageError::io(path, e)),
+    }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// The temporary name a file is written under before it replaces `path`.
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
+/// Fsyncs a file by path (used after a fresh file was written and closed).
+pub(crate) fn sync_file(path: &Path) -> Result<(), StorageError> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StorageError::io(path, e))
+}
+
+/// Reads a little-endian u32 from a stored record.
+pub(crate) fn le_u32(path: &Path, what: &str, b: &[u8]) -> Result<u32, StorageError> {
+    let arr: [u8; 4] = b
+        .try_into()
+        .map_err(|_| StorageError::corrupt(path, format!("{what} is not 4 bytes")))?;
+    Ok(u32::from_le_bytes(arr))
+}
+
+/// Copies every row of one table from a read transaction into a write
+/// transaction.
+pub(crate) fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    rx: &redb::ReadTransaction,
+    tx: &redb::WriteTransaction,
+    def: redb::TableDefinition<K, V>,
+) -> Result<(), StorageError> {
+    use redb::ReadableTable;
+    let src = match rx.open_table(def) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut dst = tx.open_table(def)?;
+    for row in src.iter()? {
+        let (k, v) = row?;
+        dst.insert(k.value(), v.value())?;
+    }
+    Ok(())
+}
+
+/// Replaces a small redb file by a fresh copy holding only its live rows, so
+/// that no freed page keeps a deleted record. `copy` moves the tables; the
+/// copy is synced, renamed over the original and the directory synced; the
+/// returned database is the fresh file, opened.
+pub(crate) fn rewrite_fresh(
+    path: &Path,
+    old: &Database,
+    copy: impl FnOnce(&redb::ReadTransaction, &redb::WriteTransaction) -> Result<(), StorageError>,
+) -> Result<Database, StorageError> {
+    use redb::ReadableDatabase;
+    let tmp = tmp_path(path);
+    remove_file(&tmp)?;
+    {
+        let mut fresh = open_db(&tmp)?;
+        let mut tx = fresh.begin_write()?;
+        tx.set_durability(redb::Durability::Immediate)
+            .map_err(|e| StorageError::Redb(e.into()))?;
+        let rx = old.begin_read()?;
+        copy(&rx, &tx)?;
+        tx.commit()?;
+        drop(rx);
+        fresh.compact()?;
+    }
+    sync_file(&tmp)?;
+    replace_file(&tmp, path)?;
+    open_db(path)
+}

@@ -1,0 +1,223 @@
+//! Day segments: one redb file per domain per UTC day, holding that day's
+//! events in encoded blocks and an index of the visitors in it (by erase tag).
+//!
+//! A segment is never edited to remove events: it is rewritten to a fresh
+//! file (write, fsync, rename over, fsync the directory), because redb does
+//! not zero freed pages. An expired segment is unlinked whole.
+
+use super::{le_u32, open_db, replace_file, sync_file, tmp_path};
+use crate::error::StorageError;
+use crate::identity::EraseTag;
+use crate::time::Day;
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+pub(crate) const VISITORS: TableDefinition<u128, ()> = TableDefinition::new("visitors");
+
+/// Directory of the segments inside a domain's directory.
+pub(crate) const SEGMENT_DIR: &str = "segments";
+
+/// The file name of a day's segment: `YYYY-MM-DD.redb`.
+pub(crate) fn segment_file_name(day: Day) -> String {
+    format!("{day}.redb")
+}
+
+/// The day of a segment file name, if it is one.
+pub(crate) fn parse_segment_file_name(name: &str) -> Option<Day> {
+    Day::parse(name.strip_suffix(".redb")?)
+}
+
+/// What the rewrite of one block decided.
+pub(crate) enum BlockFate {
+    /// Copy the stored bytes unchanged.
+    Keep,
+    /// Store these bytes instead.
+    Replace(Vec<u8>),
+    /// The block has no surviving event.
+    Drop,
+}
+
+/// One open day segment.
+pub(crate) struct Segment {
+    pub(crate) day: Day,
+    pub(crate) path: PathBuf,
+    pub(crate) db: Database,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment").field("day", &self.day).finish()
+    }
+}
+
+impl Segment {
+    /// Opens a day's segment, creating it if it does not exist.
+    pub(crate) fn open(seg_dir: &Path, day: Day) -> Result<Segment, StorageError> {
+        let path = seg_dir.join(segment_file_name(day));
+        let db = open_db(&path)?;
+        let seg = Segment { day, path, db };
+        seg.init()?;
+        Ok(seg)
+    }
+
+    fn init(&self) -> Result<(), StorageError> {
+        let rx = self.db.begin_read()?;
+        let ok = match rx.open_table(META) {
+            Ok(t) => t.get("day")?.is_some(),
+            Err(redb::TableError::TableDoesNotExist(_)) => false,
+            Err(e) => return Err(e.into()),
+        };
+        drop(rx);
+        if ok {
+            let rx = self.db.begin_read()?;
+            let t = rx.open_table(META)?;
+            if let Some(v) = t.get("day")? {
+                let stored = le_u32(&self.path, "day", v.value())? as i32;
+                if stored != self.day.0 {
+                    return Err(StorageError::corrupt(
+                        &self.path,
+                        format!(
+                            "segment holds day {} under the name of {}",
+                            Day(stored),
+                            self.day
+                        ),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        let tx = self.db.begin_write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            meta.insert("day", (self.day.0 as u32).to_le_bytes().as_slice())?;
+            meta.insert(
+                "block_format",
+                [crate::codec::BLOCK_FORMAT_VERSION].as_slice(),
+            )?;
+            tx.open_table(BLOCKS)?;
+            tx.open_table(VISITORS)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The id the next new block gets.
+    pub(crate) fn next_block_id(&self) -> Result<u64, StorageError> {
+        let rx = self.db.begin_read()?;
+        let t = rx.open_table(BLOCKS)?;
+        Ok(t.last()?.map_or(0, |(k, _)| k.value() + 1))
+    }
+
+    /// Writes blocks (inserting or overwriting by id) and visitor tags in one
+    /// durable transaction.
+    pub(crate) fn write(
+        &self,
+        blocks: &[(u64, &[u8])],
+        tags: &[EraseTag],
+    ) -> Result<(), StorageError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StorageError::Redb(e.into()))?;
+        {
+            let mut t = tx.open_table(BLOCKS)?;
+            for (id, bytes) in blocks {
+                t.insert(*id, *bytes)?;
+            }
+            let mut v = tx.open_table(VISITORS)?;
+            for tag in tags {
+                v.insert(*tag, ())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Calls `f` with every stored block, in id order.
+    pub(crate) fn for_each_block(
+        &self,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let rx = self.db.begin_read()?;
+        let t = rx.open_table(BLOCKS)?;
+        for row in t.iter()? {
+            let (k, v) = row?;
+            f(k.value(), v.value())?;
+        }
+        Ok(())
+    }
+
+    /// Whether any of `tags` is in this segment's visitor index.
+    pub(crate) fn has_any_tag(&self, tags: &[EraseTag]) -> Result<bool, StorageError> {
+        let rx = self.db.begin_read()?;
+        let t = rx.open_table(VISITORS)?;
+        for tag in tags {
+            if t.get(*tag)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Writes a fresh copy of this segment to `<path>.tmp`: every block goes
+    /// through `fate`, the visitor index keeps only `keep_tags`. The copy is
+    /// synced and closed; [`Segment::install`] moves it into place.
+    pub(crate) fn write_rewrite(
+        &self,
+        mut fate: impl FnMut(u64, &[u8]) -> Result<BlockFate, StorageError>,
+        drop_tags: &HashSet<EraseTag>,
+    ) -> Result<PathBuf, StorageError> {
+        let tmp = tmp_path(&self.path);
+        super::remove_file(&tmp)?;
+        {
+            let fresh = open_db(&tmp)?;
+            let mut tx = fresh.begin_write()?;
+            tx.set_durability(Durability::Immediate)
+                .map_err(|e| StorageError::Redb(e.into()))?;
+            let rx = self.db.begin_read()?;
+            {
+                let mut meta = tx.open_table(META)?;
+                for row in rx.open_table(META)?.iter()? {
+                    let (k, v) = row?;
+                    meta.insert(k.value(), v.value())?;
+                }
+                let mut blocks = tx.open_table(BLOCKS)?;
+                for row in rx.open_table(BLOCKS)?.iter()? {
+                    let (k, v) = row?;
+                    match fate(k.value(), v.value())? {
+                        BlockFate::Keep => {
+                            blocks.insert(k.value(), v.value())?;
+                        }
+                        BlockFate::Replace(b) => {
+                            blocks.insert(k.value(), b.as_slice())?;
+                        }
+                        BlockFate::Drop => {}
+                    }
+                }
+                let mut vis = tx.open_table(VISITORS)?;
+                for row in rx.open_table(VISITORS)?.iter()? {
+                    let (k, _) = row?;
+                    if !drop_tags.contains(&k.value()) {
+                        vis.insert(k.value(), ())?;
+                    }
+                }
+            }
+            tx.commit()?;
+            drop(rx);
+            let mut fresh = fresh;
+            fresh.compact()?;
+        }
+        sync_file(&tmp)?;
+        Ok(tmp)
+    }
+
+    /// Replaces this segment's file with a rewritten copy and opens it. The
+    /// old `Database` must be dropped by the caller once no reader uses it.
+    pub(crate) fn install(tmp: &Path, seg_dir: &Path, day: Day) -> Result<Segment, StorageError> {
+        let target = seg_dir.join(segment_file_name(day));
+        replace_file(tmp, &target)?;
+        Segment::open(seg_dir, day)
+    }
+}

@@ -1,0 +1,346 @@
+//! What one writer thread holds: per domain and day, the open block and the
+//! blocks sealed since the last commit; per domain, the open sessions.
+
+use super::{Pending, PurgeOutcome, WriterConfig};
+use crate::codec::{BlockView, encode_block};
+use crate::domain::shared::DomainShared;
+use crate::error::StorageError;
+use crate::event::{Event, SessionId, VisitorId};
+use crate::identity::EraseTag;
+use crate::storage::segment::{BlockFate, Segment};
+use crate::time::{Day, Timestamp};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// A visit ends after 30 minutes without an event.
+const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
+/// Open sessions kept per domain before old ones are pruned.
+const MAX_OPEN_SESSIONS: usize = 200_000;
+/// Day buffers kept per writer between commits; older ones are evicted (their
+/// blocks are already durable; later events of that day start a new block).
+const MAX_DAY_BUFFERS: usize = 256;
+
+struct DayBuf {
+    /// Id of the open block (the one still growing).
+    open_id: u64,
+    open: Vec<Event>,
+    open_dirty: bool,
+    /// Full blocks not yet committed.
+    sealed: Vec<(u64, Vec<u8>)>,
+    /// Visitors already in this segment's index.
+    seen: HashSet<VisitorId>,
+    /// Erase tags to add to the index at the next commit.
+    new_tags: Vec<EraseTag>,
+    touched: u64,
+}
+
+struct DomainBuf {
+    shared: Arc<DomainShared>,
+    days: BTreeMap<Day, DayBuf>,
+    /// visitor -> (last event time, session id, session start)
+    sessions: HashMap<VisitorId, (Timestamp, SessionId)>,
+    newest: Timestamp,
+}
+
+pub(super) struct WriterState {
+    cfg: WriterConfig,
+    domains: HashMap<String, DomainBuf>,
+    buffered: usize,
+    clock: u64,
+    scratch: Vec<u8>,
+}
+
+impl WriterState {
+    pub(super) fn new(cfg: WriterConfig) -> Self {
+        WriterState {
+            cfg,
+            domains: HashMap::new(),
+            buffered: 0,
+            clock: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    pub(super) fn buffered(&self) -> usize {
+        self.buffered
+    }
+
+    fn domain_buf<'a>(
+        domains: &'a mut HashMap<String, DomainBuf>,
+        shared: &Arc<DomainShared>,
+    ) -> &'a mut DomainBuf {
+        let entry = domains
+            .entry(shared.name.clone())
+            .or_insert_with(|| DomainBuf {
+                shared: Arc::clone(shared),
+                days: BTreeMap::new(),
+                sessions: HashMap::new(),
+                newest: Timestamp(i64::MIN),
+            });
+        if !Arc::ptr_eq(&entry.shared, shared) {
+            // The domain was erased and created again: start afresh.
+            *entry = DomainBuf {
+                shared: Arc::clone(shared),
+                days: BTreeMap::new(),
+                sessions: HashMap::new(),
+                newest: Timestamp(i64::MIN),
+            };
+        }
+        entry
+    }
+
+    /// Buffers one event: assigns its session, drops it if a tombstone covers
+    /// it, and seals the open block when it is full.
+    pub(super) fn push(&mut self, shared: &Arc<DomainShared>, p: Pending) {
+        if shared.removed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        self.clock += 1;
+        let tick = self.clock;
+        let block_events = self.cfg.block_events.max(1);
+        let d = Self::domain_buf(&mut self.domains, shared);
+        let mut event = p.event;
+        event.session = match p.session {
+            Some(s) => s,
+            None => assign_session(d, &event),
+        };
+        if shared.has_tombstones() && shared.erased_filter().erased(&event) {
+            return;
+        }
+        let day = event.ts.day();
+        let buf = match d.days.entry(day) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let next = match shared
+                    .segment_for_write(day)
+                    .and_then(|s| s.next_block_id())
+                {
+                    Ok(n) => n,
+                    // The commit will report the error; start at an id far
+                    // past anything in use rather than overwrite a block.
+                    Err(_) => u64::MAX / 2,
+                };
+                v.insert(DayBuf {
+                    open_id: next,
+                    open: Vec::new(),
+                    open_dirty: false,
+                    sealed: Vec::new(),
+                    seen: HashSet::new(),
+                    new_tags: Vec::new(),
+                    touched: tick,
+                })
+            }
+        };
+        buf.touched = tick;
+        if event.visitor != VisitorId::ANONYMOUS && buf.seen.insert(event.visitor) {
+            buf.new_tags.push(shared.secret.visitor_tag(event.visitor));
+        }
+        buf.open.push(event);
+        buf.open_dirty = true;
+        self.buffered += 1;
+        if buf.open.len() >= block_events {
+            let mut bytes = Vec::new();
+            encode_block(&buf.open, &mut bytes);
+            buf.sealed.push((buf.open_id, bytes));
+            buf.open.clear();
+            buf.open_id += 1;
+            buf.open_dirty = false;
+        }
+    }
+
+    /// Commits every dirty day buffer, one durable transaction per segment.
+    /// On failure the buffers are kept and the next commit retries them.
+    pub(super) fn commit(&mut self) -> Result<(), StorageError> {
+        let mut first_err = None;
+        for d in self.domains.values_mut() {
+            if d.shared.removed.load(std::sync::atomic::Ordering::Acquire) {
+                continue;
+            }
+            for (day, buf) in &mut d.days {
+                if !buf.open_dirty && buf.sealed.is_empty() && buf.new_tags.is_empty() {
+                    continue;
+                }
+                let r = d.shared.segment_for_write(*day).and_then(|seg| {
+                    self.scratch.clear();
+                    let mut blocks: Vec<(u64, &[u8])> = buf
+                        .sealed
+                        .iter()
+                        .map(|(id, b)| (*id, b.as_slice()))
+                        .collect();
+                    if buf.open_dirty && !buf.open.is_empty() {
+                        encode_block(&buf.open, &mut self.scratch);
+                        blocks.push((buf.open_id, &self.scratch));
+                    }
+                    seg.write(&blocks, &buf.new_tags)
+                });
+                match r {
+                    Ok(()) => {
+                        buf.sealed.clear();
+                        buf.new_tags.clear();
+                        buf.open_dirty = false;
+                    }
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        if first_err.is_none() {
+            self.buffered = 0;
+            self.evict();
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Keeps memory bounded: drops the least recently used clean day buffers
+    /// beyond the cap, and prunes sessions that have ended.
+    fn evict(&mut self) {
+        let total: usize = self.domains.values().map(|d| d.days.len()).sum();
+        if total > MAX_DAY_BUFFERS {
+            let mut all: Vec<(u64, String, Day)> = self
+                .domains
+                .iter()
+                .flat_map(|(n, d)| {
+                    d.days
+                        .iter()
+                        .map(move |(day, b)| (b.touched, n.clone(), *day))
+                })
+                .collect();
+            all.sort_unstable();
+            for (_, name, day) in all.into_iter().take(total - MAX_DAY_BUFFERS) {
+                if let Some(d) = self.domains.get_mut(&name) {
+                    d.days.remove(&day);
+                }
+            }
+        }
+        for d in self.domains.values_mut() {
+            if d.sessions.len() > MAX_OPEN_SESSIONS {
+                let cutoff = d.newest.plus_millis(-SESSION_GAP_MS);
+                d.sessions.retain(|_, (last, _)| *last >= cutoff);
+            }
+        }
+    }
+
+    /// Rewrites one segment of a domain without the events its tombstones
+    /// cover, and filters the open block the same way.
+    pub(super) fn purge(
+        &mut self,
+        shared: &Arc<DomainShared>,
+        day: Day,
+    ) -> Result<PurgeOutcome, StorageError> {
+        let mut filter = shared.erased_filter();
+        let mut outcome = PurgeOutcome::default();
+        if let Some(d) = self.domains.get_mut(&shared.name)
+            && Arc::ptr_eq(&d.shared, shared)
+            && let Some(buf) = d.days.get_mut(&day)
+        {
+            let before = buf.open.len();
+            buf.open.retain(|e| !filter.erased(e));
+            if buf.open.len() != before {
+                buf.seen.retain(|v| !filter.visitor_erased(*v));
+            }
+        }
+        let Some(seg) = shared.segments.read().get(&day).cloned() else {
+            return Ok(outcome);
+        };
+        let drop_tags: HashSet<EraseTag> =
+            shared.tombstones().into_iter().map(|(t, _)| t).collect();
+        let path = seg.path.clone();
+        let mut removed = 0u64;
+        let tmp = seg.write_rewrite(
+            |_, bytes| {
+                let view = BlockView::parse(bytes).map_err(|e| StorageError::Codec {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                let codec = |e| StorageError::Codec {
+                    path: path.clone(),
+                    source: e,
+                };
+                let visitors = view.visitors().map_err(codec)?;
+                let sessions = view.sessions().map_err(codec)?;
+                let hit = visitors.iter().zip(&sessions).any(|(v, s)| {
+                    filter.visitor_erased(VisitorId(*v)) || filter.session_erased(SessionId(*s))
+                });
+                if !hit {
+                    return Ok(BlockFate::Keep);
+                }
+                let events = view.events().map_err(codec)?;
+                let total = events.len();
+                let kept: Vec<Event> = events.into_iter().filter(|e| !filter.erased(e)).collect();
+                removed += (total - kept.len()) as u64;
+                if kept.is_empty() {
+                    return Ok(BlockFate::Drop);
+                }
+                let mut out = Vec::new();
+                encode_block(&kept, &mut out);
+                Ok(BlockFate::Replace(out))
+            },
+            &drop_tags,
+        )?;
+        let fresh = Arc::new(Segment::install(&tmp, &shared.seg_dir, day)?);
+        shared.segments.write().insert(day, fresh);
+        outcome.events_removed = removed;
+        outcome.rewritten = true;
+        Ok(outcome)
+    }
+
+    /// Deletes every segment of a day before `before`, and its buffers.
+    pub(super) fn expire(
+        &mut self,
+        shared: &Arc<DomainShared>,
+        before: Day,
+    ) -> Result<Vec<Day>, StorageError> {
+        if let Some(d) = self.domains.get_mut(&shared.name) {
+            d.days.retain(|day, _| *day >= before);
+        }
+        let doomed: Vec<(Day, Arc<Segment>)> = {
+            let mut segs = shared.segments.write();
+            let keep = segs.split_off(&before);
+            let doomed = std::mem::replace(&mut *segs, keep);
+            doomed.into_iter().collect()
+        };
+        let mut days = Vec::with_capacity(doomed.len());
+        for (day, seg) in doomed {
+            let path = seg.path.clone();
+            drop(seg);
+            crate::storage::remove_file(&path)?;
+            days.push(day);
+        }
+        Ok(days)
+    }
+
+    pub(super) fn forget(&mut self, shared: &Arc<DomainShared>) {
+        if let Some(d) = self.domains.get(&shared.name)
+            && Arc::ptr_eq(&d.shared, shared)
+        {
+            let n: usize = d.days.values().map(|b| b.open.len()).sum();
+            self.buffered = self.buffered.saturating_sub(n);
+            self.domains.remove(&shared.name);
+        }
+    }
+}
+
+/// The session of an event: the visitor's open visit if its last event was
+/// less than 30 minutes before, else a new one.
+fn assign_session(d: &mut DomainBuf, e: &Event) -> SessionId {
+    if e.visitor == VisitorId::ANONYMOUS {
+        return SessionId(0);
+    }
+    if e.ts > d.newest {
+        d.newest = e.ts;
+    }
+    match d.sessions.get_mut(&e.visitor) {
+        Some((last, sid)) if (e.ts.0 - last.0).abs() <= SESSION_GAP_MS => {
+            if e.ts > *last {
+                *last = e.ts;
+            }
+            *sid
+        }
+        _ => {
+            let sid = d.shared.secret.session_started(e.visitor, e.ts);
+            d.sessions.insert(e.visitor, (e.ts, sid));
+            sid
+        }
+    }
+}

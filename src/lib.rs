@@ -1,0 +1,6 @@
+//! PledgeDB: an embedded analytics database engine that keeps its privacy
+//! promises by construction. See the README and `docs/` for the promises and
+//! the file format; this crate re-exports the engine.
+#![deny(unsafe_code)]
+
+pub use pledgedb_core::*;
