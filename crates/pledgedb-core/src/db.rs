@@ -284,7 +284,8 @@ impl Db {
 
     /// Returns when every hit ingested before the call is durable on disk.
     pub fn flush(&self) -> Result<(), StorageError> {
-        self.inner.flush()
+        self.inner.flush()?;
+        self.persist_counters()
     }
 
     /// Flushes and stops the writers. Further calls fail with

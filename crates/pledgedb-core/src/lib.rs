@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod audit;
 pub mod codec;
 mod compactor;
 mod db;
@@ -37,6 +38,7 @@ pub mod geo;
 pub mod hit;
 mod identity;
 mod ingest;
+mod report;
 pub mod limits;
 pub mod settings;
 mod storage;
@@ -61,6 +63,8 @@ pub use event::{
 pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;
+pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
+pub use audit::{AuditFinding, AuditReport, audit_dir};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::FORMAT_VERSION;
 pub use storage::control::{ErasureKind, ErasureRecord};
