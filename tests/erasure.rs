@@ -27,20 +27,38 @@ fn populate(db: &pledgedb::Db) {
         for v in 0..VISITORS {
             let t = start_time().plus_millis(day * 86_400_000 + (v as i64) * 60_000);
             let client = format!("client-{v}");
-            hits.push(Hit::page_view("shop.example", format!("https://shop.example/{}/d{day}", marker(v, "P"))).client_id(&client).at(t));
             hits.push(
-                Hit::new("shop.example", "https://shop.example/x", HitKind::Custom {
-                    name: "purchase".into(),
-                    props: vec![("note".into(), HitProp::Text(marker(v, "C")))],
-                })
+                Hit::page_view(
+                    "shop.example",
+                    format!("https://shop.example/{}/d{day}", marker(v, "P")),
+                )
+                .client_id(&client)
+                .at(t),
+            );
+            hits.push(
+                Hit::new(
+                    "shop.example",
+                    "https://shop.example/x",
+                    HitKind::Custom {
+                        name: "purchase".into(),
+                        props: vec![("note".into(), HitProp::Text(marker(v, "C")))],
+                    },
+                )
                 .client_id(&client)
                 .at(t.plus_millis(1000)),
             );
             hits.push(
-                Hit::new("shop.example", "https://shop.example/signup", HitKind::FormSubmit {
-                    form: "signup".into(),
-                    fields: vec![FormField::new("email", format!("{}@example.org", marker(v, "F")))],
-                })
+                Hit::new(
+                    "shop.example",
+                    "https://shop.example/signup",
+                    HitKind::FormSubmit {
+                        form: "signup".into(),
+                        fields: vec![FormField::new(
+                            "email",
+                            format!("{}@example.org", marker(v, "F")),
+                        )],
+                    },
+                )
                 .client_id(&client)
                 .at(t.plus_millis(2000)),
             );
@@ -71,11 +89,21 @@ fn erased_visitors_are_invisible_at_once_and_gone_from_every_file_after_compacti
     for v in (0..VISITORS).filter(|v| erased(*v)) {
         let who = VisitorRef::ClientId(format!("client-{v}"));
         let exported = d.export_visitor(&who).unwrap();
-        assert_eq!(exported.events.len(), 3 * DAYS as usize, "export before erasure");
+        assert_eq!(
+            exported.events.len(),
+            3 * DAYS as usize,
+            "export before erasure"
+        );
         ids.push(exported.visitor);
         // Some more events of the visitor are still queued when the request
         // comes: they must not survive either.
-        let _ = db.ingest(Hit::page_view("shop.example", format!("/{}/late", marker(v, "P"))).client_id(format!("client-{v}")).at(start_time().plus_millis(DAYS * 86_400_000 - 1000))).unwrap();
+        let _ = db
+            .ingest(
+                Hit::page_view("shop.example", format!("/{}/late", marker(v, "P")))
+                    .client_id(format!("client-{v}"))
+                    .at(start_time().plus_millis(DAYS * 86_400_000 - 1000)),
+            )
+            .unwrap();
         match d.erase_visitor(&who).unwrap() {
             Erasure::Pending(r) => {
                 assert!(r.segments >= DAYS as usize);
@@ -93,7 +121,9 @@ fn erased_visitors_are_invisible_at_once_and_gone_from_every_file_after_compacti
     assert!(events.iter().all(|e| !ids.contains(&e.visitor)));
     assert_eq!(events.len() as u64, total - n_erased * 3 * DAYS as u64);
     for v in (0..VISITORS).filter(|v| erased(*v)) {
-        let ex = d.export_visitor(&VisitorRef::ClientId(format!("client-{v}"))).unwrap();
+        let ex = d
+            .export_visitor(&VisitorRef::ClientId(format!("client-{v}")))
+            .unwrap();
         assert!(ex.events.is_empty(), "visitor {v} still exported");
     }
     assert_eq!(d.pending_purges(), ids.len());
@@ -107,13 +137,20 @@ fn erased_visitors_are_invisible_at_once_and_gone_from_every_file_after_compacti
     let log = d.erasure_log().unwrap();
     assert_eq!(log.len(), ids.len());
     assert!(log.iter().all(|r| r.purged_at.is_some()));
+    // Handles keep the files open; the last one gone, the directory can be
+    // opened again.
+    drop(d);
     db.close().unwrap();
 
     let files = common::all_files(&env.data);
     for v in 0..VISITORS {
         for kind in ["P", "C", "F"] {
             let m = marker(v, kind);
-            let holders: Vec<_> = files.iter().filter(|(_, b)| common::contains(b, m.as_bytes())).map(|(p, _)| p.clone()).collect();
+            let holders: Vec<_> = files
+                .iter()
+                .filter(|(_, b)| common::contains(b, m.as_bytes()))
+                .map(|(p, _)| p.clone())
+                .collect();
             if erased(v) {
                 assert!(holders.is_empty(), "erased marker {m} still in {holders:?}");
             } else {
@@ -123,7 +160,11 @@ fn erased_visitors_are_invisible_at_once_and_gone_from_every_file_after_compacti
     }
     for id in &ids {
         for bytes in [id.0.to_le_bytes(), id.0.to_be_bytes()] {
-            let holders: Vec<_> = files.iter().filter(|(_, b)| common::contains(b, &bytes)).map(|(p, _)| p.clone()).collect();
+            let holders: Vec<_> = files
+                .iter()
+                .filter(|(_, b)| common::contains(b, &bytes))
+                .map(|(p, _)| p.clone())
+                .collect();
             assert!(holders.is_empty(), "visitor id {id} still in {holders:?}");
         }
         assert!(common::files_containing(&env.data, id.to_string().as_bytes()).is_empty());
@@ -133,7 +174,9 @@ fn erased_visitors_are_invisible_at_once_and_gone_from_every_file_after_compacti
     let db = env.open();
     let d = db.domain("shop.example").unwrap();
     for v in (0..VISITORS).filter(|v| !erased(*v)) {
-        let ex = d.export_visitor(&VisitorRef::ClientId(format!("client-{v}"))).unwrap();
+        let ex = d
+            .export_visitor(&VisitorRef::ClientId(format!("client-{v}")))
+            .unwrap();
         assert_eq!(ex.events.len(), 3 * DAYS as usize, "visitor {v}");
     }
 }
@@ -144,7 +187,13 @@ fn erasing_a_session_removes_only_that_visit() {
     let db = env.open();
     let t = start_time();
     for (i, min) in [0i64, 5, 120, 125].iter().enumerate() {
-        let _ = db.ingest(Hit::page_view("a.example", format!("/SESSIONMARK{i}")).client_id("v1").at(t.plus_millis(min * 60_000))).unwrap();
+        let _ = db
+            .ingest(
+                Hit::page_view("a.example", format!("/SESSIONMARK{i}"))
+                    .client_id("v1")
+                    .at(t.plus_millis(min * 60_000)),
+            )
+            .unwrap();
     }
     db.flush().unwrap();
     let d = db.domain("a.example").unwrap();
@@ -152,7 +201,10 @@ fn erasing_a_session_removes_only_that_visit() {
     let first = events[0].session;
     assert_eq!(events[1].session, first);
     assert_ne!(events[2].session, first);
-    assert!(matches!(d.erase_session(first).unwrap(), Erasure::Pending(_)));
+    assert!(matches!(
+        d.erase_session(first).unwrap(),
+        Erasure::Pending(_)
+    ));
     assert_eq!(d.count(TimeRange::all()).unwrap(), 2);
     let report = db.compact_now().unwrap();
     assert_eq!(report.events_purged, 2);
@@ -166,21 +218,58 @@ fn erasing_a_session_removes_only_that_visit() {
 fn bad_erasure_requests_are_typed_and_harmless() {
     let env = Env::new();
     let db = env.open();
-    let _ = db.ingest(Hit::page_view("a.example", "/").client_id("known").at(start_time())).unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/")
+                .client_id("known")
+                .at(start_time()),
+        )
+        .unwrap();
     db.flush().unwrap();
     let d = db.domain("a.example").unwrap();
-    assert_eq!(d.erase_visitor(&VisitorRef::ClientId("unknown".into())).unwrap(), Erasure::NotFound);
-    assert_eq!(d.erase_visitor(&VisitorRef::Id(VisitorId(12345))).unwrap(), Erasure::NotFound);
-    assert!(matches!(d.erase_visitor(&VisitorRef::ClientId(String::new())), Err(EraseError::InvalidId(_))));
-    assert!(matches!(d.erase_visitor(&VisitorRef::Id(VisitorId::ANONYMOUS)), Err(EraseError::InvalidId(_))));
-    assert!(matches!(d.erase_session(pledgedb::SessionId(0)), Err(EraseError::InvalidId(_))));
-    assert_eq!(d.erase_session(pledgedb::SessionId(99)).unwrap(), Erasure::NotFound);
-    assert!(d.erasure_log().unwrap().is_empty(), "no-ops leave no log entry");
-    assert!(matches!(db.domain("missing.example"), Err(pledgedb::DomainError::NotFound(_))));
+    assert_eq!(
+        d.erase_visitor(&VisitorRef::ClientId("unknown".into()))
+            .unwrap(),
+        Erasure::NotFound
+    );
+    assert_eq!(
+        d.erase_visitor(&VisitorRef::Id(VisitorId(12345))).unwrap(),
+        Erasure::NotFound
+    );
+    assert!(matches!(
+        d.erase_visitor(&VisitorRef::ClientId(String::new())),
+        Err(EraseError::InvalidId(_))
+    ));
+    assert!(matches!(
+        d.erase_visitor(&VisitorRef::Id(VisitorId::ANONYMOUS)),
+        Err(EraseError::InvalidId(_))
+    ));
+    assert!(matches!(
+        d.erase_session(pledgedb::SessionId(0)),
+        Err(EraseError::InvalidId(_))
+    ));
+    assert_eq!(
+        d.erase_session(pledgedb::SessionId(99)).unwrap(),
+        Erasure::NotFound
+    );
+    assert!(
+        d.erasure_log().unwrap().is_empty(),
+        "no-ops leave no log entry"
+    );
+    assert!(matches!(
+        db.domain("missing.example"),
+        Err(pledgedb::DomainError::NotFound(_))
+    ));
     assert!(!db.erase_domain("missing.example").unwrap());
     assert!(db.erase_domain("../etc").is_err());
-    assert_eq!(VisitorRef::parse("00000000000000ff"), VisitorRef::Id(VisitorId(255)));
-    assert_eq!(VisitorRef::parse("cookie-value"), VisitorRef::ClientId("cookie-value".into()));
+    assert_eq!(
+        VisitorRef::parse("00000000000000ff"),
+        VisitorRef::Id(VisitorId(255))
+    );
+    assert_eq!(
+        VisitorRef::parse("cookie-value"),
+        VisitorRef::ClientId("cookie-value".into())
+    );
     assert_eq!(d.count(TimeRange::all()).unwrap(), 1);
 }
 
@@ -189,38 +278,82 @@ fn erasing_a_domain_removes_every_file_of_it() {
     let env = Env::new();
     let db = env.open();
     for dom in ["a.example", "b.example"] {
-        let _ = db.ingest(Hit::page_view(dom, format!("/DOMMARK-{dom}")).client_id("v").at(start_time())).unwrap();
+        let _ = db
+            .ingest(
+                Hit::page_view(dom, format!("/DOMMARK-{dom}"))
+                    .client_id("v")
+                    .at(start_time()),
+            )
+            .unwrap();
     }
     db.flush().unwrap();
     let a = db.domain("a.example").unwrap();
     assert!(db.erase_domain("a.example").unwrap());
-    assert!(a.events(TimeRange::all()).is_err(), "an old handle of an erased domain fails");
+    assert!(
+        a.events(TimeRange::all()).is_err(),
+        "an old handle of an erased domain fails"
+    );
     assert_eq!(db.domains(), vec!["b.example".to_string()]);
     assert!(!env.data.join("domains/a.example").exists());
+    drop(a);
     db.close().unwrap();
     assert!(common::files_containing(&env.data, b"DOMMARK-a.example").is_empty());
     assert!(!common::files_containing(&env.data, b"DOMMARK-b.example").is_empty());
     let db = env.open();
     assert_eq!(db.domains(), vec!["b.example".to_string()]);
     // The name can be used again, with a new secret.
-    let _ = db.ingest(Hit::page_view("a.example", "/again").client_id("v").at(start_time())).unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/again")
+                .client_id("v")
+                .at(start_time()),
+        )
+        .unwrap();
     db.flush().unwrap();
-    assert_eq!(db.domain("a.example").unwrap().count(TimeRange::all()).unwrap(), 1);
+    assert_eq!(
+        db.domain("a.example")
+            .unwrap()
+            .count(TimeRange::all())
+            .unwrap(),
+        1
+    );
 }
 
 #[test]
 fn tombstones_expire_after_their_ttl_and_leave_no_tag_behind() {
     let env = Env::new();
     let db = env.open();
-    let _ = db.ingest(Hit::page_view("a.example", "/").client_id("gone").at(start_time())).unwrap();
-    let _ = db.ingest(Hit::page_view("a.example", "/").client_id("stays").at(start_time())).unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/")
+                .client_id("gone")
+                .at(start_time()),
+        )
+        .unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/")
+                .client_id("stays")
+                .at(start_time()),
+        )
+        .unwrap();
     db.flush().unwrap();
     let d = db.domain("a.example").unwrap();
-    assert!(matches!(d.erase_visitor(&VisitorRef::ClientId("gone".into())).unwrap(), Erasure::Pending(_)));
+    assert!(matches!(
+        d.erase_visitor(&VisitorRef::ClientId("gone".into()))
+            .unwrap(),
+        Erasure::Pending(_)
+    ));
     let r = db.compact_now().unwrap();
     assert_eq!((r.erasures_completed, r.tombstones_expired), (1, 0));
     // Within the tombstone TTL, a late hit of the erased visitor is dropped.
-    let _ = db.ingest(Hit::page_view("a.example", "/late").client_id("gone").at(start_time())).unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/late")
+                .client_id("gone")
+                .at(start_time()),
+        )
+        .unwrap();
     db.flush().unwrap();
     assert_eq!(d.count(TimeRange::all()).unwrap(), 1);
     env.clock.advance_millis(25 * 3_600_000);

@@ -22,8 +22,16 @@ fn same_client_id_gets_unrelated_visitor_ids_on_two_domains() {
         let _ = db.ingest(pv(d, "/").client_id("same-browser")).unwrap();
     }
     db.flush().unwrap();
-    let a = db.domain("a.example").unwrap().events(TimeRange::all()).unwrap();
-    let b = db.domain("b.example").unwrap().events(TimeRange::all()).unwrap();
+    let a = db
+        .domain("a.example")
+        .unwrap()
+        .events(TimeRange::all())
+        .unwrap();
+    let b = db
+        .domain("b.example")
+        .unwrap()
+        .events(TimeRange::all())
+        .unwrap();
     assert_eq!((a.len(), b.len()), (1, 1));
     assert_ne!(a[0].visitor, b[0].visitor);
     assert_ne!(a[0].session, b[0].session);
@@ -31,7 +39,10 @@ fn same_client_id_gets_unrelated_visitor_ids_on_two_domains() {
     let da = db.domain("a.example").unwrap();
     let exported = da.export_visitor(&VisitorRef::Id(b[0].visitor)).unwrap();
     assert!(exported.events.is_empty());
-    assert_eq!(db.domains(), vec!["a.example".to_string(), "b.example".to_string()]);
+    assert_eq!(
+        db.domains(),
+        vec!["a.example".to_string(), "b.example".to_string()]
+    );
 }
 
 #[test]
@@ -40,13 +51,19 @@ fn no_read_returns_another_domains_events() {
     let db = env.open();
     for i in 0..200 {
         let d = if i % 2 == 0 { "a.example" } else { "b.example" };
-        let _ = db.ingest(pv(d, &format!("/{d}/{i}")).client_id(format!("c{i}"))).unwrap();
+        let _ = db
+            .ingest(pv(d, &format!("/{d}/{i}")).client_id(format!("c{i}")))
+            .unwrap();
     }
     db.flush().unwrap();
     for d in ["a.example", "b.example"] {
         let events = db.domain(d).unwrap().events(TimeRange::all()).unwrap();
         assert_eq!(events.len(), 100);
-        assert!(events.iter().all(|e| e.path.as_str().starts_with(&format!("/{d}/"))));
+        assert!(
+            events
+                .iter()
+                .all(|e| e.path.as_str().starts_with(&format!("/{d}/")))
+        );
     }
 }
 
@@ -73,35 +90,102 @@ fn opted_out_dnt_gpc_and_consent_denied_hits_leave_no_event() {
     .unwrap();
 
     let cases = [
-        (pv("strict.example", "/o").opt_out_token("token-1").consent(Consent::Granted), Ingested::Dropped(DropReason::OptedOut)),
-        (pv("lax.example", "/o").opt_out_token("token-1"), Ingested::Dropped(DropReason::OptedOut)),
-        (pv("strict.example", "/d").dnt(true).consent(Consent::Granted), Ingested::Dropped(DropReason::DoNotTrack)),
-        (pv("strict.example", "/g").gpc(true).consent(Consent::Granted), Ingested::Dropped(DropReason::GlobalPrivacyControl)),
-        (pv("strict.example", "/u").client_id("c"), Ingested::Dropped(DropReason::NoConsent)),
-        (pv("strict.example", "/n").client_id("c").consent(Consent::Denied), Ingested::Dropped(DropReason::NoConsent)),
-        (pv("strict.example", "/ok").client_id("c").consent(Consent::Granted), Ingested::Queued),
-        (pv("lax.example", "/dnt-ignored").dnt(true).gpc(true).client_id("c"), Ingested::Queued),
-        (pv("lax.example", "/denied").client_id("c").consent(Consent::Denied), Ingested::QueuedAnonymous),
-        (pv("lax.example", "/other-token").client_id("c").opt_out_token("token-2"), Ingested::Queued),
+        (
+            pv("strict.example", "/o")
+                .opt_out_token("token-1")
+                .consent(Consent::Granted),
+            Ingested::Dropped(DropReason::OptedOut),
+        ),
+        (
+            pv("lax.example", "/o").opt_out_token("token-1"),
+            Ingested::Dropped(DropReason::OptedOut),
+        ),
+        (
+            pv("strict.example", "/d")
+                .dnt(true)
+                .consent(Consent::Granted),
+            Ingested::Dropped(DropReason::DoNotTrack),
+        ),
+        (
+            pv("strict.example", "/g")
+                .gpc(true)
+                .consent(Consent::Granted),
+            Ingested::Dropped(DropReason::GlobalPrivacyControl),
+        ),
+        (
+            pv("strict.example", "/u").client_id("c"),
+            Ingested::Dropped(DropReason::NoConsent),
+        ),
+        (
+            pv("strict.example", "/n")
+                .client_id("c")
+                .consent(Consent::Denied),
+            Ingested::Dropped(DropReason::NoConsent),
+        ),
+        (
+            pv("strict.example", "/ok")
+                .client_id("c")
+                .consent(Consent::Granted),
+            Ingested::Queued,
+        ),
+        (
+            pv("lax.example", "/dnt-ignored")
+                .dnt(true)
+                .gpc(true)
+                .client_id("c"),
+            Ingested::Queued,
+        ),
+        (
+            pv("lax.example", "/denied")
+                .client_id("c")
+                .consent(Consent::Denied),
+            Ingested::QueuedAnonymous,
+        ),
+        (
+            pv("lax.example", "/other-token")
+                .client_id("c")
+                .opt_out_token("token-2"),
+            Ingested::Queued,
+        ),
     ];
     for (i, (hit, want)) in cases.into_iter().enumerate() {
         assert_eq!(db.ingest(hit).unwrap(), want, "case {i}");
     }
     db.flush().unwrap();
-    let strict_paths: Vec<String> = strict.events(TimeRange::all()).unwrap().iter().map(|e| e.path.to_string()).collect();
+    let strict_paths: Vec<String> = strict
+        .events(TimeRange::all())
+        .unwrap()
+        .iter()
+        .map(|e| e.path.to_string())
+        .collect();
     assert_eq!(strict_paths, vec!["/ok"]);
     let lax_events = lax.events(TimeRange::all()).unwrap();
     let mut lax_paths: Vec<&str> = lax_events.iter().map(|e| e.path.as_str()).collect();
     lax_paths.sort_unstable();
     assert_eq!(lax_paths, vec!["/denied", "/dnt-ignored", "/other-token"]);
-    let denied = lax_events.iter().find(|e| e.path.as_str() == "/denied").unwrap();
-    assert_eq!(denied.visitor, pledgedb::VisitorId::ANONYMOUS, "denied consent keeps no id");
+    let denied = lax_events
+        .iter()
+        .find(|e| e.path.as_str() == "/denied")
+        .unwrap();
+    assert_eq!(
+        denied.visitor,
+        pledgedb::VisitorId::ANONYMOUS,
+        "denied consent keeps no id"
+    );
     assert_eq!(denied.session, pledgedb::SessionId(0));
     // The opt-out registry holds a keyed hash, not the token.
     assert!(common::files_containing(&env.data, b"token-1").is_empty());
     assert!(db.is_opted_out("token-1"));
     db.opt_in("token-1").unwrap();
-    assert_eq!(db.ingest(pv("lax.example", "/back").opt_out_token("token-1")).unwrap(), Ingested::Queued);
+    assert_eq!(
+        db.ingest(
+            pv("lax.example", "/back")
+                .client_id("c")
+                .opt_out_token("token-1")
+        )
+        .unwrap(),
+        Ingested::Queued
+    );
 }
 
 #[test]
@@ -117,15 +201,37 @@ fn sensitive_fields_and_keystroke_content_never_reach_a_file() {
             FormField::new("cardNumber", "4111111111111111"),
             FormField::new("cvv", "CVV-VALUE-987"),
             FormField::new("iban", "DE89370400440532013000"),
-            FormField { autocomplete: Some("cc-exp".into()), ..FormField::new("expiry", "EXPIRY-VALUE-1229") },
-            FormField { sensitive: true, ..FormField::new("note", "FLAGGED-SENSITIVE-VALUE") },
+            FormField {
+                autocomplete: Some("cc-exp".into()),
+                ..FormField::new("expiry", "EXPIRY-VALUE-1229")
+            },
+            FormField {
+                sensitive: true,
+                ..FormField::new("note", "FLAGGED-SENSITIVE-VALUE")
+            },
             FormField::new("comment", "visible-comment-value"),
         ],
     };
-    let _ = db.ingest(Hit::new("shop.example", "https://shop.example/checkout", submit).client_id("v").at(start_time())).unwrap();
+    let _ = db
+        .ingest(
+            Hit::new("shop.example", "https://shop.example/checkout", submit)
+                .client_id("v")
+                .at(start_time()),
+        )
+        .unwrap();
     for key in [KeyKind::Character, KeyKind::Delete, KeyKind::Character] {
-        let k = HitKind::Keystroke { form: "checkout".into(), field: "address".into(), key };
-        let _ = db.ingest(Hit::new("shop.example", "https://shop.example/checkout", k).client_id("v").at(start_time())).unwrap();
+        let k = HitKind::Keystroke {
+            form: "checkout".into(),
+            field: "address".into(),
+            key,
+        };
+        let _ = db
+            .ingest(
+                Hit::new("shop.example", "https://shop.example/checkout", k)
+                    .client_id("v")
+                    .at(start_time()),
+            )
+            .unwrap();
     }
     db.close().unwrap();
     for secret in [
@@ -137,16 +243,33 @@ fn sensitive_fields_and_keystroke_content_never_reach_a_file() {
         "EXPIRY-VALUE-1229",
         "FLAGGED-SENSITIVE-VALUE",
     ] {
-        assert!(common::files_containing(&env.data, secret.as_bytes()).is_empty(), "{secret} was stored");
+        assert!(
+            common::files_containing(&env.data, secret.as_bytes()).is_empty(),
+            "{secret} was stored"
+        );
     }
     let db = env.open();
-    let events = db.domain("shop.example").unwrap().events(TimeRange::all()).unwrap();
+    let events = db
+        .domain("shop.example")
+        .unwrap()
+        .events(TimeRange::all())
+        .unwrap();
     let submit = events.iter().find_map(|e| match &e.kind {
         pledgedb::EventKind::FormSubmit { fields, .. } => Some(fields.clone()),
         _ => None,
     });
-    let names: Vec<String> = submit.unwrap().iter().map(|f| format!("{}={}", f.name, f.value)).collect();
-    assert_eq!(names, vec!["email=visible-email-value@example.org", "comment=visible-comment-value"]);
+    let names: Vec<String> = submit
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}={}", f.name, f.value))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "email=visible-email-value@example.org",
+            "comment=visible-comment-value"
+        ]
+    );
     let keys: Vec<KeyKind> = events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -154,7 +277,10 @@ fn sensitive_fields_and_keystroke_content_never_reach_a_file() {
             _ => None,
         })
         .collect();
-    assert_eq!(keys, vec![KeyKind::Character, KeyKind::Delete, KeyKind::Character]);
+    assert_eq!(
+        keys,
+        vec![KeyKind::Character, KeyKind::Delete, KeyKind::Character]
+    );
 }
 
 #[test]
@@ -163,8 +289,13 @@ fn flushed_events_survive_reopen_and_a_drop_without_flush_reopens_cleanly() {
     {
         let db = env.open();
         for i in 0..10_000 {
-            let _ = db.ingest(pv("a.example", &format!("/p{}", i % 50)).client_id(format!("c{}", i % 700))
-                .at(start_time().plus_millis(i * 10_000))).unwrap();
+            let _ = db
+                .ingest(
+                    pv("a.example", &format!("/p{}", i % 50))
+                        .client_id(format!("c{}", i % 700))
+                        .at(start_time().plus_millis(-i * 10_000)),
+                )
+                .unwrap();
         }
         db.flush().unwrap();
         // Dropped without close.
@@ -173,15 +304,27 @@ fn flushed_events_survive_reopen_and_a_drop_without_flush_reopens_cleanly() {
     let d = db.domain("a.example").unwrap();
     assert_eq!(d.count(TimeRange::all()).unwrap(), 10_000);
     assert_eq!(d.count_by_path(TimeRange::all()).unwrap().len(), 50);
-    assert!(d.segment_days().len() >= 2, "10,000 events 10 s apart span two days");
+    assert!(
+        d.segment_days().len() >= 2,
+        "10,000 events 10 s apart span two days"
+    );
     // More events after reopen continue the same segments.
     for i in 0..100 {
-        let _ = db.ingest(pv("a.example", "/after").client_id(format!("c{i}"))).unwrap();
+        let _ = db
+            .ingest(pv("a.example", "/after").client_id(format!("c{i}")))
+            .unwrap();
     }
     drop(d);
     drop(db);
     let db = env.open();
-    assert_eq!(db.domain("a.example").unwrap().count(TimeRange::all()).unwrap(), 10_100, "drop flushes");
+    assert_eq!(
+        db.domain("a.example")
+            .unwrap()
+            .count(TimeRange::all())
+            .unwrap(),
+        10_100,
+        "drop flushes"
+    );
 }
 
 #[test]
@@ -213,8 +356,15 @@ fn bad_domains_are_typed_errors_and_write_nothing() {
     }
     assert!(db.domains().is_empty());
     let domains_dir = env.data.join("domains");
-    assert_eq!(std::fs::read_dir(domains_dir).unwrap().count(), 0, "no partition was created");
-    assert!(matches!(db.domain("nope.example"), Err(DomainError::NotFound(_))));
+    assert_eq!(
+        std::fs::read_dir(domains_dir).unwrap().count(),
+        0,
+        "no partition was created"
+    );
+    assert!(matches!(
+        db.domain("nope.example"),
+        Err(DomainError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -224,18 +374,43 @@ fn oversized_strings_and_bad_timestamps_are_rejected_whole() {
     let _ = db.create_domain("a.example").unwrap();
     let now = start_time();
     let cases = vec![
-        (Hit::page_view("a.example", "x".repeat(10_000)), HitField::Url),
-        (pv("a.example", "/").user_agent("u".repeat(2000)), HitField::UserAgent),
-        (pv("a.example", "/").client_id("c".repeat(300)), HitField::ClientId),
-        (pv("a.example", "/").at(pledgedb::Timestamp(0)), HitField::Timestamp),
-        (pv("a.example", "/").at(now.plus_millis(3 * 86_400_000)), HitField::Timestamp),
-        (pv("a.example", "/").at(pledgedb::Timestamp(i64::MIN)), HitField::Timestamp),
-        (pv("a.example", "/").at(pledgedb::Timestamp(i64::MAX)), HitField::Timestamp),
         (
-            Hit::new("a.example", "/", HitKind::FormSubmit {
-                form: "f".into(),
-                fields: vec![FormField::new("a", "v".repeat(5000))],
-            }),
+            Hit::page_view("a.example", "x".repeat(10_000)),
+            HitField::Url,
+        ),
+        (
+            pv("a.example", "/").user_agent("u".repeat(2000)),
+            HitField::UserAgent,
+        ),
+        (
+            pv("a.example", "/").client_id("c".repeat(300)),
+            HitField::ClientId,
+        ),
+        (
+            pv("a.example", "/").at(pledgedb::Timestamp(0)),
+            HitField::Timestamp,
+        ),
+        (
+            pv("a.example", "/").at(now.plus_millis(3 * 86_400_000)),
+            HitField::Timestamp,
+        ),
+        (
+            pv("a.example", "/").at(pledgedb::Timestamp(i64::MIN)),
+            HitField::Timestamp,
+        ),
+        (
+            pv("a.example", "/").at(pledgedb::Timestamp(i64::MAX)),
+            HitField::Timestamp,
+        ),
+        (
+            Hit::new(
+                "a.example",
+                "/",
+                HitKind::FormSubmit {
+                    form: "f".into(),
+                    fields: vec![FormField::new("a", "v".repeat(5000))],
+                },
+            ),
             HitField::FieldValue(0),
         ),
     ];
@@ -246,10 +421,19 @@ fn oversized_strings_and_bad_timestamps_are_rejected_whole() {
         }
     }
     db.flush().unwrap();
-    assert_eq!(db.domain("a.example").unwrap().count(TimeRange::all()).unwrap(), 0);
+    assert_eq!(
+        db.domain("a.example")
+            .unwrap()
+            .count(TimeRange::all())
+            .unwrap(),
+        0
+    );
     // An event older than the raw-event retention is dropped, not stored.
     let old = pv("a.example", "/").at(now.plus_millis(-100 * 86_400_000));
-    assert_eq!(db.ingest(old).unwrap(), Ingested::Dropped(DropReason::Expired));
+    assert_eq!(
+        db.ingest(old).unwrap(),
+        Ingested::Dropped(DropReason::Expired)
+    );
 }
 
 #[test]
@@ -273,15 +457,28 @@ fn cookieless_visitors_rotate_daily_and_sessions_split_after_30_minutes() {
     let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36";
     let t0 = start_time();
     for (i, offset_min) in [0i64, 10, 25, 70, 24 * 60].iter().enumerate() {
-        let hit = Hit::page_view("a.example", format!("/s{i}")).ip(ip).user_agent(ua).at(t0.plus_millis(offset_min * 60_000));
+        let hit = Hit::page_view("a.example", format!("/s{i}"))
+            .ip(ip)
+            .user_agent(ua)
+            .at(t0.plus_millis(offset_min * 60_000));
         assert_eq!(db.ingest(hit).unwrap(), Ingested::Queued);
     }
     db.flush().unwrap();
-    let mut events = db.domain("a.example").unwrap().events(TimeRange::all()).unwrap();
+    let mut events = db
+        .domain("a.example")
+        .unwrap()
+        .events(TimeRange::all())
+        .unwrap();
     events.sort_by_key(|e| e.ts);
     assert_eq!(events[0].visitor, events[3].visitor, "same day, same salt");
-    assert_ne!(events[0].visitor, events[4].visitor, "a new day, a new salt");
+    assert_ne!(
+        events[0].visitor, events[4].visitor,
+        "a new day, a new salt"
+    );
     assert_eq!(events[0].session, events[2].session);
-    assert_ne!(events[2].session, events[3].session, "45 minutes apart: a new visit");
+    assert_ne!(
+        events[2].session, events[3].session,
+        "45 minutes apart: a new visit"
+    );
     assert_eq!(events[0].country.as_str(), "DE");
 }

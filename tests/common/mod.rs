@@ -121,6 +121,19 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// For each file under `dir`, the patterns it contains (searched all at once
+/// with Aho-Corasick, so thousands of patterns cost one pass per file).
+pub fn find_any(dir: &Path, patterns: &[String]) -> Vec<(PathBuf, String)> {
+    let ac = aho_corasick::AhoCorasick::new(patterns).expect("patterns");
+    let mut found = Vec::new();
+    for (path, bytes) in all_files(dir) {
+        for m in ac.find_overlapping_iter(&bytes) {
+            found.push((path.clone(), patterns[m.pattern().as_usize()].clone()));
+        }
+    }
+    found
+}
+
 /// Every textual form of an IP address a file might hold it in.
 pub fn textual_forms(ip: IpAddr) -> Vec<String> {
     let mut v = vec![ip.to_string()];

@@ -179,6 +179,7 @@ impl Db {
             )?;
             domains.insert(name.clone(), Arc::new(shared));
         }
+        sweep_orphans(&dir.join(DOMAINS_DIR), &domains)?;
         let inner = Arc::new(DbInner {
             dir,
             geo,
@@ -530,6 +531,34 @@ impl DbInner {
         let anon = pending.event.visitor == crate::event::VisitorId::ANONYMOUS;
         Ok((shared, Prepared::Event(pending, anon)))
     }
+}
+
+/// Removes domain directories that are not in the catalog: what is left of a
+/// domain whose removal was interrupted by a crash.
+fn sweep_orphans(
+    domains_dir: &Path,
+    known: &HashMap<String, Arc<DomainShared>>,
+) -> Result<(), StorageError> {
+    let entries = std::fs::read_dir(domains_dir).map_err(|e| StorageError::io(domains_dir, e))?;
+    let mut removed = false;
+    for entry in entries {
+        let entry = entry.map_err(|e| StorageError::io(domains_dir, e))?;
+        let name = entry.file_name();
+        let is_known = name.to_str().is_some_and(|n| known.contains_key(n));
+        if !is_known {
+            let path = entry.path();
+            if path.is_dir() {
+                remove_tree(&path)?;
+            } else {
+                remove_file(&path)?;
+            }
+            removed = true;
+        }
+    }
+    if removed {
+        crate::storage::sync_dir(domains_dir)?;
+    }
+    Ok(())
 }
 
 /// Removes a directory tree, syncing each directory after its entries are

@@ -233,7 +233,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             session: session.unwrap_or(SessionId(0)),
             country,
             device: info.device,
-            browser: Text::new(&info.browser),
+            browser: Text::new(info.browser),
             path: text_of(&url.path),
             kind,
         },

@@ -38,8 +38,8 @@ pub mod geo;
 pub mod hit;
 mod identity;
 mod ingest;
-mod report;
 pub mod limits;
+mod report;
 pub mod settings;
 mod storage;
 pub mod text;
@@ -47,6 +47,7 @@ pub mod time;
 pub mod ua;
 mod writer;
 
+pub use audit::{AuditFinding, AuditReport, audit_dir};
 pub use compactor::CompactionReport;
 pub use db::{Config, Db};
 pub use domain::{
@@ -64,7 +65,6 @@ pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
-pub use audit::{AuditFinding, AuditReport, audit_dir};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::FORMAT_VERSION;
 pub use storage::control::{ErasureKind, ErasureRecord};

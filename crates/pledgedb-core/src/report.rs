@@ -20,19 +20,58 @@ pub struct RecordedField {
 
 /// What every event stores.
 pub const RECORDED: &[RecordedField] = &[
-    RecordedField { field: "ts", description: "time of the event (UTC, milliseconds)" },
-    RecordedField { field: "visitor", description: "keyed hash of the first-party client id, or of a daily salt + IP + user agent (cookieless); unique per domain" },
-    RecordedField { field: "session", description: "keyed hash identifying one visit" },
-    RecordedField { field: "country", description: "two-letter country derived from the IP address, which is then dropped" },
-    RecordedField { field: "device", description: "desktop, mobile, tablet, bot or unknown, derived from the user agent, which is then dropped" },
-    RecordedField { field: "browser", description: "browser family derived from the user agent" },
-    RecordedField { field: "path", description: "page path; query string and fragment dropped except utm_* parameters; IP-shaped text redacted" },
-    RecordedField { field: "referrer", description: "host of the referring page" },
-    RecordedField { field: "click", description: "page coordinates and a description of the clicked element" },
-    RecordedField { field: "scroll", description: "deepest scroll depth in percent" },
-    RecordedField { field: "form interactions", description: "form and field names; focus, blur and keystroke events with the key's kind only (character, delete, other)" },
-    RecordedField { field: "form submit", description: "submitted values of non-sensitive fields only" },
-    RecordedField { field: "custom events", description: "event name and typed properties; IP-shaped text redacted" },
+    RecordedField {
+        field: "ts",
+        description: "time of the event (UTC, milliseconds)",
+    },
+    RecordedField {
+        field: "visitor",
+        description: "keyed hash of the first-party client id, or of a daily salt + IP + user agent (cookieless); unique per domain",
+    },
+    RecordedField {
+        field: "session",
+        description: "keyed hash identifying one visit",
+    },
+    RecordedField {
+        field: "country",
+        description: "two-letter country derived from the IP address, which is then dropped",
+    },
+    RecordedField {
+        field: "device",
+        description: "desktop, mobile, tablet, bot or unknown, derived from the user agent, which is then dropped",
+    },
+    RecordedField {
+        field: "browser",
+        description: "browser family derived from the user agent",
+    },
+    RecordedField {
+        field: "path",
+        description: "page path; query string and fragment dropped except utm_* parameters; IP-shaped text redacted",
+    },
+    RecordedField {
+        field: "referrer",
+        description: "host of the referring page",
+    },
+    RecordedField {
+        field: "click",
+        description: "page coordinates and a description of the clicked element",
+    },
+    RecordedField {
+        field: "scroll",
+        description: "deepest scroll depth in percent",
+    },
+    RecordedField {
+        field: "form interactions",
+        description: "form and field names; focus, blur and keystroke events with the key's kind only (character, delete, other)",
+    },
+    RecordedField {
+        field: "form submit",
+        description: "submitted values of non-sensitive fields only",
+    },
+    RecordedField {
+        field: "custom events",
+        description: "event name and typed properties; IP-shaped text redacted",
+    },
 ];
 
 /// What is never stored.

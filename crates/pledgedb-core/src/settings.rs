@@ -103,7 +103,7 @@ pub const DEFAULT_SENSITIVE_NAMES: &[&str] = &[
 ];
 
 /// Everything configurable about one domain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainSettings {
     /// Retention of raw events, aggregates and tombstones.
     pub retention: Retention,
@@ -112,16 +112,6 @@ pub struct DomainSettings {
     /// Extra case-insensitive substrings of field names whose values are
     /// never stored (added to [`DEFAULT_SENSITIVE_NAMES`]).
     pub sensitive_fields: Vec<String>,
-}
-
-impl Default for DomainSettings {
-    fn default() -> Self {
-        DomainSettings {
-            retention: Retention::default(),
-            consent: ConsentPolicy::default(),
-            sensitive_fields: Vec::new(),
-        }
-    }
 }
 
 impl DomainSettings {

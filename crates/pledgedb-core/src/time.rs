@@ -31,7 +31,8 @@ impl Timestamp {
     /// The UTC day this moment falls in.
     #[must_use]
     pub fn day(self) -> Day {
-        Day(self.0.div_euclid(MS_PER_DAY) as i32)
+        let d = self.0.div_euclid(MS_PER_DAY);
+        Day(d.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
     }
 
     /// Milliseconds since the epoch.

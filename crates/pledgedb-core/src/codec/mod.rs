@@ -13,7 +13,7 @@ pub enum CodecError {
 }
 
 pub fn encode_block(events: &[Event], out: &mut Vec<u8>) {
-    out.extend(postcard::to_allocvec(events).unwrap_or_default());
+    out.extend(serde_json::to_vec(events).unwrap_or_default());
 }
 
 pub struct BlockView<'a> {
@@ -24,7 +24,7 @@ pub struct BlockView<'a> {
 impl<'a> BlockView<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<BlockView<'a>, CodecError> {
         let events: Vec<Event> =
-            postcard::from_bytes(bytes).map_err(|e| CodecError::Bad(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| CodecError::Bad(e.to_string()))?;
         Ok(BlockView {
             events,
             _p: PhantomData,

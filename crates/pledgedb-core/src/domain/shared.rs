@@ -109,10 +109,13 @@ impl DomainShared {
         if to <= from {
             return Vec::new();
         }
-        let last = Timestamp(to.0 - 1).day();
+        let (first, last) = (from.day(), Timestamp(to.0 - 1).day());
+        if first > last {
+            return Vec::new();
+        }
         self.segments
             .read()
-            .range(from.day()..=last)
+            .range(first..=last)
             .map(|(_, s)| Arc::clone(s))
             .collect()
     }

@@ -111,15 +111,12 @@ impl WriterState {
         let buf = match d.days.entry(day) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
-                let next = match shared
+                // On error the commit reports it; start at an id far past
+                // anything in use rather than overwrite a block.
+                let next = shared
                     .segment_for_write(day)
                     .and_then(|s| s.next_block_id())
-                {
-                    Ok(n) => n,
-                    // The commit will report the error; start at an id far
-                    // past anything in use rather than overwrite a block.
-                    Err(_) => u64::MAX / 2,
-                };
+                    .unwrap_or(u64::MAX / 2);
                 v.insert(DayBuf {
                     open_id: next,
                     open: Vec::new(),
