@@ -36,6 +36,10 @@ pub struct CompactionReport {
     pub salts_deleted: u64,
     /// Tombstones removed after their TTL.
     pub tombstones_expired: u64,
+    /// Finished days whose roll-up was computed and segment written fresh.
+    pub segments_sealed: u64,
+    /// Daily aggregates deleted after the aggregate TTL.
+    pub aggregates_expired: u64,
 }
 
 impl std::ops::AddAssign for CompactionReport {
@@ -46,6 +50,8 @@ impl std::ops::AddAssign for CompactionReport {
         self.erasures_completed += o.erasures_completed;
         self.salts_deleted += o.salts_deleted;
         self.tombstones_expired += o.tombstones_expired;
+        self.segments_sealed += o.segments_sealed;
+        self.aggregates_expired += o.aggregates_expired;
     }
 }
 
@@ -123,6 +129,7 @@ pub(crate) fn run(inner: &DbInner) -> Result<CompactionReport, StorageError> {
     for d in &domains {
         report += expire(inner, d, now)?;
         report += purge(inner, d, now)?;
+        report += seal(inner, d, now)?;
     }
     report.salts_deleted = rotate_salts(inner, now)?;
     if report.erasures_completed > 0 {
@@ -169,6 +176,42 @@ fn expire(
         segments_expired: days.len() as u64,
         ..CompactionReport::default()
     })
+}
+
+/// A day is sealed (its roll-up computed) once it has been over for this
+/// long, so that late hits rarely reopen it.
+pub(crate) const SEAL_GRACE_MS: i64 = 3_600_000;
+
+/// Seals every finished day without a roll-up.
+fn seal(
+    inner: &DbInner,
+    d: &Arc<DomainShared>,
+    now: Timestamp,
+) -> Result<CompactionReport, StorageError> {
+    let mut report = CompactionReport::default();
+    let candidates: Vec<(Day, Arc<crate::storage::segment::Segment>)> = d
+        .segments
+        .read()
+        .iter()
+        .filter(|(day, _)| day.end().0.saturating_add(SEAL_GRACE_MS) <= now.0)
+        .map(|(k, v)| (*k, Arc::clone(v)))
+        .collect();
+    for (day, seg) in candidates {
+        if seg.is_sealed()? {
+            continue;
+        }
+        drop(seg);
+        let sealed = ask(inner, d, |reply| Msg::Seal {
+            domain: Arc::clone(d),
+            day,
+            reply,
+        })?;
+        report.segments_sealed += u64::from(sealed);
+    }
+    let agg_days = i64::from(d.settings.read().retention.aggregate_days);
+    let before = now.plus_millis(-agg_days * crate::time::MS_PER_DAY).day();
+    report.aggregates_expired = d.aggregates.expire(before)?;
+    Ok(report)
 }
 
 /// Rewrites every segment holding events of a pending tombstone, then marks

@@ -39,6 +39,7 @@ pub mod hit;
 mod identity;
 mod ingest;
 pub mod limits;
+pub mod query;
 mod report;
 pub mod settings;
 mod storage;
@@ -64,6 +65,7 @@ pub use event::{
 pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;
+pub use query::{DayRange, Dimension, Filters, Metrics, Query, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::FORMAT_VERSION;

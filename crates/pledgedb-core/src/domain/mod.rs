@@ -148,6 +148,10 @@ impl Domain {
         Domain { db, shared }
     }
 
+    pub(crate) fn clock(&self) -> &Arc<dyn crate::time::Clock> {
+        &self.db.config.clock
+    }
+
     /// The domain's name.
     #[must_use]
     pub fn name(&self) -> &str {

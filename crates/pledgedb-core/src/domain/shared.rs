@@ -24,6 +24,7 @@ pub(crate) struct DomainShared {
     pub(crate) seg_dir: PathBuf,
     pub(crate) secret: DomainSecret,
     pub(crate) control: ControlFile,
+    pub(crate) aggregates: crate::storage::aggregates::AggregateFile,
     pub(crate) settings: RwLock<DomainSettings>,
     pub(crate) segments: RwLock<BTreeMap<Day, Arc<Segment>>>,
     tombstones: RwLock<HashMap<EraseTag, Tombstone>>,
@@ -71,12 +72,14 @@ impl DomainShared {
             }
         }
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
+        let aggregates = crate::storage::aggregates::AggregateFile::open(&dir)?;
         Ok(DomainShared {
             name: name.to_string(),
             dir,
             seg_dir,
             secret,
             control,
+            aggregates,
             settings: RwLock::new(settings),
             segments: RwLock::new(segments),
             tombstone_count: AtomicUsize::new(stones.len()),
@@ -124,6 +127,14 @@ impl DomainShared {
     pub(crate) fn retention_cutoff(&self, now: Timestamp) -> Timestamp {
         let days = i64::from(self.settings.read().retention.raw_event_days);
         Timestamp(now.0.saturating_sub(days * MS_PER_DAY))
+    }
+
+    /// Roll-ups of expired days in a range.
+    pub(crate) fn aggregates_in(
+        &self,
+        days: crate::query::DayRange,
+    ) -> Result<Vec<(Day, crate::query::DayRollup)>, StorageError> {
+        self.aggregates.range(days)
     }
 
     pub(crate) fn has_tombstones(&self) -> bool {

@@ -8,6 +8,7 @@
 //!   domains/<domain>/segments/YYYY-MM-DD.redb   one file of events per UTC day
 //! ```
 
+pub(crate) mod aggregates;
 pub(crate) mod control;
 pub(crate) mod global;
 pub(crate) mod segment;

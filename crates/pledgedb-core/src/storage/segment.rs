@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 pub(crate) const VISITORS: TableDefinition<u128, ()> = TableDefinition::new("visitors");
+/// The day's roll-up (postcard `DayRollup`) under the key `"day"`, present
+/// once the day is sealed and removed by any later write of events.
+pub(crate) const ROLLUP: TableDefinition<&str, &[u8]> = TableDefinition::new("rollup");
 
 /// Directory of the segments inside a domain's directory.
 pub(crate) const SEGMENT_DIR: &str = "segments";
@@ -99,9 +102,36 @@ impl Segment {
             )?;
             tx.open_table(BLOCKS)?;
             tx.open_table(VISITORS)?;
+            tx.open_table(ROLLUP)?;
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The day's roll-up, if the day is sealed.
+    pub(crate) fn rollup(&self) -> Result<Option<crate::query::DayRollup>, StorageError> {
+        let rx = self.db.begin_read()?;
+        let t = match rx.open_table(ROLLUP) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(v) = t.get("day")? else {
+            return Ok(None);
+        };
+        postcard::from_bytes(v.value())
+            .map(Some)
+            .map_err(|e| StorageError::corrupt(&self.path, format!("roll-up: {e}")))
+    }
+
+    /// Whether the day has a roll-up.
+    pub(crate) fn is_sealed(&self) -> Result<bool, StorageError> {
+        let rx = self.db.begin_read()?;
+        match rx.open_table(ROLLUP) {
+            Ok(t) => Ok(t.get("day")?.is_some()),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The id the next new block gets.
@@ -130,6 +160,9 @@ impl Segment {
             for tag in tags {
                 v.insert(*tag, ())?;
             }
+            // New events make the roll-up stale: it goes in the same commit,
+            // so a roll-up never disagrees with the events beside it.
+            tx.open_table(ROLLUP)?.remove("day")?;
         }
         tx.commit()?;
         Ok(())
@@ -168,6 +201,7 @@ impl Segment {
         &self,
         mut fate: impl FnMut(u64, &[u8]) -> Result<BlockFate, StorageError>,
         drop_tags: &HashSet<EraseTag>,
+        rollup: Option<&[u8]>,
     ) -> Result<PathBuf, StorageError> {
         let tmp = tmp_path(&self.path);
         super::remove_file(&tmp)?;
@@ -202,6 +236,10 @@ impl Segment {
                     if !drop_tags.contains(&k.value()) {
                         vis.insert(k.value(), ())?;
                     }
+                }
+                let mut r = tx.open_table(ROLLUP)?;
+                if let Some(bytes) = rollup {
+                    r.insert("day", bytes)?;
                 }
             }
             tx.commit()?;

@@ -69,6 +69,12 @@ pub(crate) enum Msg {
         day: Day,
         reply: Sender<Result<PurgeOutcome, StorageError>>,
     },
+    /// Compute a day's roll-up and write the segment fresh with it.
+    Seal {
+        domain: Arc<DomainShared>,
+        day: Day,
+        reply: Sender<Result<bool, StorageError>>,
+    },
     /// Delete every segment of a day before `before`.
     Expire {
         domain: Arc<DomainShared>,
@@ -170,6 +176,10 @@ fn run(rx: Receiver<Msg>, cfg: WriterConfig) {
                 Msg::Flush(reply) => flushes.push(reply),
                 Msg::Purge { domain, day, reply } => {
                     let r = st.commit().and_then(|()| st.purge(&domain, day));
+                    let _ = reply.send(r);
+                }
+                Msg::Seal { domain, day, reply } => {
+                    let r = st.commit().and_then(|()| st.seal(&domain, day));
                     let _ = reply.send(r);
                 }
                 Msg::Expire {

@@ -274,6 +274,7 @@ impl WriterState {
                 Ok(BlockFate::Replace(out))
             },
             &drop_tags,
+            None,
         )?;
         let fresh = Arc::new(Segment::install(&tmp, &shared.seg_dir, day)?);
         shared.segments.write().insert(day, fresh);
@@ -299,12 +300,45 @@ impl WriterState {
         };
         let mut days = Vec::with_capacity(doomed.len());
         for (day, seg) in doomed {
+            // The anonymous roll-up outlives the raw events.
+            let rollup = match seg.rollup()? {
+                Some(r) => r,
+                None => crate::query::rollup(&crate::query::segment_events(&seg)?),
+            };
+            if rollup.totals.events > 0 {
+                shared.aggregates.put(day, &rollup)?;
+            }
             let path = seg.path.clone();
             drop(seg);
             crate::storage::remove_file(&path)?;
             days.push(day);
         }
         Ok(days)
+    }
+
+    /// Computes the roll-up of a finished day and writes its segment fresh
+    /// with it (which also drops the slack of the many commits that filled
+    /// it). Returns false if the day has no segment or is sealed already.
+    pub(super) fn seal(
+        &mut self,
+        shared: &Arc<DomainShared>,
+        day: Day,
+    ) -> Result<bool, StorageError> {
+        let Some(seg) = shared.segments.read().get(&day).cloned() else {
+            return Ok(false);
+        };
+        if seg.is_sealed()? {
+            return Ok(false);
+        }
+        let events = crate::query::segment_events(&seg)?;
+        let rollup = crate::query::rollup(&events);
+        drop(events);
+        let bytes = postcard::to_allocvec(&rollup)
+            .map_err(|e| StorageError::corrupt(&seg.path, format!("encode roll-up: {e}")))?;
+        let tmp = seg.write_rewrite(|_, _| Ok(BlockFate::Keep), &HashSet::new(), Some(&bytes))?;
+        let fresh = Arc::new(Segment::install(&tmp, &shared.seg_dir, day)?);
+        shared.segments.write().insert(day, fresh);
+        Ok(true)
     }
 
     pub(super) fn forget(&mut self, shared: &Arc<DomainShared>) {

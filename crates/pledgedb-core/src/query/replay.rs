@@ -1,0 +1,218 @@
+//! Session replay and click heatmaps, from raw events.
+//!
+//! A replay shows each keystroke as one mask character and no content;
+//! field values appear only at the submit event, and only for fields that
+//! were not sensitive.
+
+use super::DayRange;
+use crate::domain::{Domain, TimeRange};
+use crate::error::ReadError;
+use crate::event::{Country, Device, EventKind, EventType, PropValue, SessionId, VisitorId};
+use crate::text::Text;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// The character that stands for every keystroke in a replay.
+pub const KEY_MASK: char = '•';
+
+/// One step of a replay.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplayStep {
+    /// When.
+    pub ts: Timestamp,
+    /// Milliseconds since the first step.
+    pub offset_ms: i64,
+    /// What kind of event.
+    pub kind: EventType,
+    /// The page.
+    pub path: Text,
+    /// A human-readable description; a keystroke is [`KEY_MASK`].
+    pub detail: String,
+}
+
+/// One visit, summarised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    /// The session id.
+    pub session: SessionId,
+    /// The visitor.
+    pub visitor: VisitorId,
+    /// First event.
+    pub start: Timestamp,
+    /// Last event.
+    pub end: Timestamp,
+    /// Page views.
+    pub pageviews: u64,
+    /// All events.
+    pub events: u64,
+    /// First page viewed (or first page of any event).
+    pub entry_page: Text,
+    /// Last page seen.
+    pub exit_page: Text,
+    /// Country of the first event.
+    pub country: Country,
+    /// Device of the first event.
+    pub device: Device,
+}
+
+/// Clicks in one cell of a heatmap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct HeatCell {
+    /// Left edge of the cell, in pixels.
+    pub x: i32,
+    /// Top edge of the cell, in pixels.
+    pub y: i32,
+    /// Clicks inside.
+    pub clicks: u64,
+}
+
+fn describe(kind: &EventKind) -> String {
+    match kind {
+        EventKind::PageView { referrer, utm } => {
+            let mut s = String::new();
+            if !referrer.is_empty() {
+                s.push_str("from ");
+                s.push_str(referrer.as_str());
+            }
+            if !utm.is_empty() {
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(utm.as_str());
+            }
+            s
+        }
+        EventKind::Click { x, y, target } => format!("({x}, {y}) {target}"),
+        EventKind::Scroll { depth } => format!("{depth}%"),
+        EventKind::FormView { form } => form.to_string(),
+        EventKind::FieldFocus { form, field } | EventKind::FieldBlur { form, field } => {
+            format!("{form}.{field}")
+        }
+        EventKind::Keystroke { form, field, .. } => format!("{form}.{field} {KEY_MASK}"),
+        EventKind::FormSubmit { form, fields } => {
+            let values: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}={}", f.name, f.value))
+                .collect();
+            format!("{form}: {}", values.join(", "))
+        }
+        EventKind::Custom { name, props } => {
+            let values: Vec<String> = props
+                .iter()
+                .map(|(k, v)| match v {
+                    PropValue::Bool(b) => format!("{k}={b}"),
+                    PropValue::Int(i) => format!("{k}={i}"),
+                    PropValue::Float(f) => format!("{k}={f}"),
+                    PropValue::Text(t) => format!("{k}={t}"),
+                })
+                .collect();
+            format!("{name} {}", values.join(", "))
+                .trim_end()
+                .to_string()
+        }
+    }
+}
+
+impl Domain {
+    /// The ordered events of one visit, as replay steps. Empty if the
+    /// session is unknown, erased or expired.
+    pub fn replay(&self, session: SessionId) -> Result<Vec<ReplayStep>, ReadError> {
+        if session == SessionId(0) {
+            return Err(ReadError::Invalid(
+                "the anonymous session id 0 names no visit".into(),
+            ));
+        }
+        let mut events = Vec::new();
+        self.scan(TimeRange::all(), |e| {
+            if e.session == session {
+                events.push(e.clone());
+            }
+        })?;
+        events.sort_by_key(|e| e.ts);
+        let t0 = events.first().map_or(0, |e| e.ts.0);
+        Ok(events
+            .into_iter()
+            .map(|e| ReplayStep {
+                ts: e.ts,
+                offset_ms: e.ts.0 - t0,
+                kind: e.kind.event_type(),
+                detail: describe(&e.kind),
+                path: e.path,
+            })
+            .collect())
+    }
+
+    /// The visits of a range of days, most recent first, at most `limit`.
+    pub fn sessions(&self, days: DayRange, limit: usize) -> Result<Vec<SessionSummary>, ReadError> {
+        let mut map: HashMap<SessionId, SessionSummary> = HashMap::new();
+        self.scan(TimeRange::new(days.first.start(), days.last.end()), |e| {
+            if e.session == SessionId(0) {
+                return;
+            }
+            let is_pv = matches!(e.kind, EventKind::PageView { .. });
+            let s = map.entry(e.session).or_insert_with(|| SessionSummary {
+                session: e.session,
+                visitor: e.visitor,
+                start: e.ts,
+                end: e.ts,
+                pageviews: 0,
+                events: 0,
+                entry_page: e.path.clone(),
+                exit_page: e.path.clone(),
+                country: e.country,
+                device: e.device,
+            });
+            s.events += 1;
+            if is_pv {
+                s.pageviews += 1;
+            }
+            if e.ts < s.start {
+                s.start = e.ts;
+                s.entry_page = e.path.clone();
+                s.country = e.country;
+                s.device = e.device;
+            }
+            if e.ts >= s.end {
+                s.end = e.ts;
+                s.exit_page = e.path.clone();
+            }
+        })?;
+        let mut v: Vec<SessionSummary> = map.into_values().collect();
+        v.sort_by(|a, b| b.start.cmp(&a.start).then(a.session.cmp(&b.session)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    /// Clicks on one page per cell of `cell_px` by `cell_px` pixels, most
+    /// clicked first.
+    pub fn heatmap(
+        &self,
+        days: DayRange,
+        page: &str,
+        cell_px: u32,
+    ) -> Result<Vec<HeatCell>, ReadError> {
+        if cell_px == 0 || cell_px > 10_000 {
+            return Err(ReadError::Invalid(
+                "cell size must be 1 to 10000 pixels".into(),
+            ));
+        }
+        let cell = cell_px as i32;
+        let mut cells: BTreeMap<(i32, i32), u64> = BTreeMap::new();
+        self.scan(TimeRange::new(days.first.start(), days.last.end()), |e| {
+            if let EventKind::Click { x, y, .. } = e.kind
+                && e.path.as_str() == page
+            {
+                *cells
+                    .entry((x.div_euclid(cell) * cell, y.div_euclid(cell) * cell))
+                    .or_default() += 1;
+            }
+        })?;
+        let mut v: Vec<HeatCell> = cells
+            .into_iter()
+            .map(|((x, y), clicks)| HeatCell { x, y, clicks })
+            .collect();
+        v.sort_by(|a, b| b.clicks.cmp(&a.clicks).then((a.y, a.x).cmp(&(b.y, b.x))));
+        Ok(v)
+    }
+}

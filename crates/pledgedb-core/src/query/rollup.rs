@@ -1,0 +1,288 @@
+//! Daily roll-ups: the anonymous aggregates dashboards ask for, computed by
+//! one function from one day's events. The same function answers raw-scan
+//! queries, so a roll-up answer and a raw answer to the same question are
+//! equal by construction.
+//!
+//! Definitions (per UTC day; a visit that crosses midnight counts on both
+//! days):
+//! - page views: page-view events;
+//! - visits: sessions with at least one page view that day; an anonymous
+//!   page view (kept without consent, no session) is a visit of its own;
+//! - bounces: visits with exactly one page view;
+//! - duration: per visit, last event minus first event of the day;
+//! - visitors: a HyperLogLog sketch of the visitor ids of all events
+//!   (anonymous events are not counted);
+//! - breakdowns: by country, device and browser per event; by entry page and
+//!   referrer per visit (the values of its first page view); by page per
+//!   page view (visits = visits that viewed the page, bounces = one-page
+//!   visits of that page).
+
+use super::hll::Hll;
+use crate::event::{Event, EventKind, SessionId, VisitorId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// A breakdown dimension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// Country of the event.
+    Country,
+    /// Device class.
+    Device,
+    /// Browser family.
+    Browser,
+    /// Page path of a page view.
+    Page,
+    /// First page of a visit.
+    EntryPage,
+    /// Referrer host of a visit's first page view (`(direct)` if none).
+    Referrer,
+}
+
+impl Dimension {
+    /// Every dimension.
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Country,
+        Dimension::Device,
+        Dimension::Browser,
+        Dimension::Page,
+        Dimension::EntryPage,
+        Dimension::Referrer,
+    ];
+
+    /// The snake_case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Country => "country",
+            Dimension::Device => "device",
+            Dimension::Browser => "browser",
+            Dimension::Page => "page",
+            Dimension::EntryPage => "entry_page",
+            Dimension::Referrer => "referrer",
+        }
+    }
+
+    /// Parses a snake_case name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// Label of visits without referrer.
+pub const DIRECT: &str = "(direct)";
+
+/// Additive counters and a visitor sketch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agg {
+    /// Page views.
+    pub pageviews: u64,
+    /// Visits.
+    pub visits: u64,
+    /// One-page visits.
+    pub bounces: u64,
+    /// Total visit duration in milliseconds.
+    pub duration_ms: u64,
+    /// All events.
+    pub events: u64,
+    /// Distinct visitors.
+    pub visitors: Hll,
+}
+
+impl Agg {
+    /// Adds another aggregate into this one.
+    pub fn merge(&mut self, o: &Agg) {
+        self.pageviews += o.pageviews;
+        self.visits += o.visits;
+        self.bounces += o.bounces;
+        self.duration_ms += o.duration_ms;
+        self.events += o.events;
+        self.visitors.merge(&o.visitors);
+    }
+}
+
+/// One day's roll-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayRollup {
+    /// Everything.
+    pub totals: Agg,
+    /// Per dimension, per value.
+    pub by: BTreeMap<Dimension, BTreeMap<String, Agg>>,
+}
+
+impl DayRollup {
+    /// Adds another roll-up into this one.
+    pub fn merge(&mut self, o: &DayRollup) {
+        self.totals.merge(&o.totals);
+        for (dim, values) in &o.by {
+            let mine = self.by.entry(*dim).or_default();
+            for (k, a) in values {
+                mine.entry(k.clone()).or_default().merge(a);
+            }
+        }
+    }
+
+    fn slot(&mut self, dim: Dimension, key: &str) -> &mut Agg {
+        let m = self.by.entry(dim).or_default();
+        if !m.contains_key(key) {
+            m.insert(key.to_string(), Agg::default());
+        }
+        m.get_mut(key)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+}
+
+struct Visit<'a> {
+    first: i64,
+    last: i64,
+    pageviews: u64,
+    visitor: VisitorId,
+    entry: Option<&'a Event>,
+    pages: Vec<&'a str>,
+}
+
+/// A visit with at least one page view, ready to be counted.
+struct Finished<'a> {
+    pageviews: u64,
+    duration: i64,
+    visitor: VisitorId,
+    entry: &'a Event,
+    pages: Vec<&'a str>,
+}
+
+fn referrer_of(e: &Event) -> &str {
+    match &e.kind {
+        EventKind::PageView { referrer, .. } if !referrer.is_empty() => referrer.as_str(),
+        _ => DIRECT,
+    }
+}
+
+/// Computes the roll-up of a set of events (normally one day of one domain).
+#[must_use]
+pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
+    let mut r = DayRollup::default();
+    let mut visits: HashMap<SessionId, Visit<'a>> = HashMap::new();
+    let mut anonymous_pageviews: Vec<&'a Event> = Vec::new();
+    for e in events {
+        let is_pv = matches!(e.kind, EventKind::PageView { .. });
+        r.totals.events += 1;
+        let identified = e.visitor != VisitorId::ANONYMOUS;
+        for (dim, key) in [
+            (Dimension::Country, e.country.as_str()),
+            (Dimension::Device, e.device.as_str()),
+            (Dimension::Browser, e.browser.as_str()),
+        ] {
+            let a = r.slot(dim, key);
+            a.events += 1;
+            if is_pv {
+                a.pageviews += 1;
+            }
+            if identified {
+                a.visitors.insert(e.visitor.0);
+            }
+        }
+        if identified {
+            r.totals.visitors.insert(e.visitor.0);
+        }
+        if is_pv {
+            r.totals.pageviews += 1;
+            let a = r.slot(Dimension::Page, e.path.as_str());
+            a.pageviews += 1;
+            a.events += 1;
+            if identified {
+                a.visitors.insert(e.visitor.0);
+            }
+        }
+        if e.session == SessionId(0) {
+            if is_pv {
+                anonymous_pageviews.push(e);
+            }
+            continue;
+        }
+        let v = visits.entry(e.session).or_insert(Visit {
+            first: e.ts.0,
+            last: e.ts.0,
+            pageviews: 0,
+            visitor: e.visitor,
+            entry: None,
+            pages: Vec::new(),
+        });
+        v.first = v.first.min(e.ts.0);
+        v.last = v.last.max(e.ts.0);
+        if is_pv {
+            v.pageviews += 1;
+            if v.entry.is_none_or(|x| e.ts < x.ts) {
+                v.entry = Some(e);
+            }
+            if !v.pages.contains(&e.path.as_str()) {
+                v.pages.push(e.path.as_str());
+            }
+        }
+    }
+    let mut all: Vec<Finished<'a>> = visits
+        .into_values()
+        .filter_map(|v| {
+            v.entry.map(|entry| Finished {
+                pageviews: v.pageviews,
+                duration: v.last - v.first,
+                visitor: v.visitor,
+                entry,
+                pages: v.pages,
+            })
+        })
+        .collect();
+    for e in anonymous_pageviews {
+        all.push(Finished {
+            pageviews: 1,
+            duration: 0,
+            visitor: VisitorId::ANONYMOUS,
+            entry: e,
+            pages: vec![e.path.as_str()],
+        });
+    }
+    for Finished {
+        pageviews,
+        duration,
+        visitor,
+        entry,
+        pages,
+    } in all
+    {
+        let bounce = u64::from(pageviews == 1);
+        let duration = u64::try_from(duration).unwrap_or(0);
+        r.totals.visits += 1;
+        r.totals.bounces += bounce;
+        r.totals.duration_ms += duration;
+        for (dim, key) in [
+            (Dimension::Country, entry.country.as_str()),
+            (Dimension::Device, entry.device.as_str()),
+            (Dimension::Browser, entry.browser.as_str()),
+        ] {
+            let a = r.slot(dim, key);
+            a.visits += 1;
+            a.bounces += bounce;
+            a.duration_ms += duration;
+        }
+        for (dim, key) in [
+            (Dimension::EntryPage, entry.path.as_str()),
+            (Dimension::Referrer, referrer_of(entry)),
+        ] {
+            let a = r.slot(dim, key);
+            a.visits += 1;
+            a.bounces += bounce;
+            a.duration_ms += duration;
+            a.pageviews += pageviews;
+            if visitor != VisitorId::ANONYMOUS {
+                a.visitors.insert(visitor.0);
+            }
+        }
+        for page in pages {
+            let a = r.slot(Dimension::Page, page);
+            a.visits += 1;
+            a.bounces += bounce;
+        }
+    }
+    r
+}
