@@ -42,6 +42,9 @@ pub struct Config {
     /// The longest an erasure may wait for its physical purge. Default: one
     /// hour. The background compactor runs at least this often.
     pub erasure_deadline_ms: i64,
+    /// The page-store backend of every file; `None` (the default) for
+    /// redb's file backend. Tests pass backends that inject I/O errors.
+    pub backend: Option<Arc<dyn crate::storage::BackendFactory>>,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             create_domains_on_ingest: true,
             background_compaction: true,
             erasure_deadline_ms: 3_600_000,
+            backend: None,
         }
     }
 }
@@ -98,6 +102,7 @@ pub(crate) struct DbInner {
     pub(crate) dir: PathBuf,
     pub(crate) config: Config,
     pub(crate) global: Mutex<GlobalFile>,
+    pub(crate) opener: crate::storage::Opener,
     pub(crate) geo: Option<GeoDb>,
     pub(crate) domains: RwLock<HashMap<String, Arc<DomainShared>>>,
     pub(crate) writers: Mutex<Option<WriterPool>>,
@@ -161,7 +166,8 @@ impl Db {
         };
         create_dir(&dir)?;
         create_dir(&dir.join(DOMAINS_DIR))?;
-        let (global, state) = GlobalFile::open(&dir)?;
+        let opener = crate::storage::Opener::new(config.backend.clone());
+        let (global, state) = GlobalFile::open(&opener, &dir)?;
         let pool = WriterPool::start(config.writer)?;
         let writer_count = pool.len();
         let mut domains = HashMap::new();
@@ -172,6 +178,7 @@ impl Db {
                 );
             }
             let shared = DomainShared::open(
+                &opener,
                 &dir,
                 name,
                 &config.domain_defaults,
@@ -184,6 +191,7 @@ impl Db {
             dir,
             geo,
             global: Mutex::new(global),
+            opener,
             domains: RwLock::new(domains),
             senders: pool.senders(),
             send_gate: RwLock::new(()),
@@ -414,6 +422,7 @@ impl DbInner {
             return Ok(Arc::clone(d));
         }
         let shared = Arc::new(DomainShared::open(
+            &self.opener,
             &self.dir,
             name,
             &self.config.domain_defaults,

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 pub(crate) const DOMAINS_DIR: &str = "domains";
 
 pub(crate) struct DomainShared {
+    pub(crate) opener: crate::storage::Opener,
     pub(crate) name: String,
     pub(crate) dir: PathBuf,
     pub(crate) seg_dir: PathBuf,
@@ -46,6 +47,7 @@ impl std::fmt::Debug for DomainShared {
 impl DomainShared {
     /// Opens (or creates) a domain's directory, control file and segments.
     pub(crate) fn open(
+        opener: &crate::storage::Opener,
         data_dir: &Path,
         name: &str,
         defaults: &DomainSettings,
@@ -54,7 +56,7 @@ impl DomainShared {
         let dir = data_dir.join(DOMAINS_DIR).join(name);
         let seg_dir = dir.join(SEGMENT_DIR);
         create_dir(&seg_dir)?;
-        let (control, secret, settings) = ControlFile::open(&dir, defaults)?;
+        let (control, secret, settings) = ControlFile::open(opener, &dir, defaults)?;
         let mut segments = BTreeMap::new();
         let entries = std::fs::read_dir(&seg_dir).map_err(|e| StorageError::io(&seg_dir, e))?;
         for entry in entries {
@@ -64,7 +66,7 @@ impl DomainShared {
                 continue;
             };
             if let Some(day) = parse_segment_file_name(file_name) {
-                segments.insert(day, Arc::new(Segment::open(&seg_dir, day)?));
+                segments.insert(day, Arc::new(Segment::open(opener, &seg_dir, day)?));
             } else if file_name.ends_with(".tmp") {
                 // A rewrite that did not reach its rename: the original is
                 // intact, the copy is discarded and the job runs again.
@@ -72,8 +74,9 @@ impl DomainShared {
             }
         }
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
-        let aggregates = crate::storage::aggregates::AggregateFile::open(&dir)?;
+        let aggregates = crate::storage::aggregates::AggregateFile::open(opener, &dir)?;
         Ok(DomainShared {
+            opener: opener.clone(),
             name: name.to_string(),
             dir,
             seg_dir,
@@ -99,7 +102,7 @@ impl DomainShared {
             return Ok(Arc::clone(s));
         }
         let existed = self.seg_dir.join(segment_file_name(day)).exists();
-        let seg = Arc::new(Segment::open(&self.seg_dir, day)?);
+        let seg = Arc::new(Segment::open(&self.opener, &self.seg_dir, day)?);
         if !existed {
             crate::storage::sync_dir(&self.seg_dir)?;
         }

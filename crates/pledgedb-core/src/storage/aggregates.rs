@@ -2,7 +2,7 @@
 //! have expired. They hold no visitor id (visitor counts are HyperLogLog
 //! registers) and live for the domain's aggregate TTL.
 
-use super::open_db;
+use super::Opener;
 use crate::error::StorageError;
 use crate::query::{DayRange, DayRollup};
 use crate::time::Day;
@@ -20,9 +20,9 @@ pub(crate) struct AggregateFile {
 }
 
 impl AggregateFile {
-    pub(crate) fn open(dir: &Path) -> Result<AggregateFile, StorageError> {
+    pub(crate) fn open(opener: &Opener, dir: &Path) -> Result<AggregateFile, StorageError> {
         let path = dir.join(AGGREGATE_FILE);
-        let db = open_db(&path)?;
+        let db = opener.open(&path)?;
         let tx = db.begin_write()?;
         tx.open_table(DAYS)?;
         tx.commit()?;

@@ -1,7 +1,7 @@
 //! A domain's control file: its secret, its settings, pending tombstones and
 //! the anonymous erasure log.
 
-use super::open_db;
+use super::Opener;
 use crate::error::StorageError;
 use crate::identity::{DomainSecret, EraseTag};
 use crate::settings::DomainSettings;
@@ -57,6 +57,7 @@ pub struct ErasureRecord {
 }
 
 pub(crate) struct ControlFile {
+    opener: Opener,
     pub(crate) path: PathBuf,
     db: parking_lot::RwLock<Database>,
 }
@@ -77,11 +78,12 @@ impl ControlFile {
     /// Opens the control file, creating it with a fresh secret and the given
     /// settings if it does not exist yet.
     pub(crate) fn open(
+        opener: &Opener,
         dir: &Path,
         defaults: &DomainSettings,
     ) -> Result<(ControlFile, DomainSecret, DomainSettings), StorageError> {
         let path = dir.join(CONTROL_FILE);
-        let db = open_db(&path)?;
+        let db = opener.open(&path)?;
         let tx = db.begin_write()?;
         let (secret, settings);
         {
@@ -112,6 +114,7 @@ impl ControlFile {
         }
         tx.commit()?;
         let file = ControlFile {
+            opener: opener.clone(),
             path,
             db: parking_lot::RwLock::new(db),
         };
@@ -221,7 +224,7 @@ impl ControlFile {
     /// freed page behind.
     pub(crate) fn rewrite(&self) -> Result<(), StorageError> {
         let mut db = self.db.write();
-        let fresh = super::rewrite_fresh(&self.path, &db, |rx, tx| {
+        let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
             super::copy_table(rx, tx, META)?;
             super::copy_table(rx, tx, TOMBSTONES)?;
             super::copy_table(rx, tx, ERASURE_LOG)

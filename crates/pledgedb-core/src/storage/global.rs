@@ -2,7 +2,7 @@
 //! keyed hashes, never the tokens), the daily salts of cookieless mode, and
 //! the counters of the transparency report.
 
-use super::{FORMAT_VERSION, le_u32, open_db};
+use super::{FORMAT_VERSION, Opener, le_u32};
 use crate::error::{OpenError, StorageError};
 use crate::time::Day;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -18,6 +18,7 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("co
 pub(crate) const GLOBAL_FILE: &str = "pledgedb.redb";
 
 pub(crate) struct GlobalFile {
+    opener: Opener,
     pub(crate) path: PathBuf,
     pub(crate) db: Database,
 }
@@ -31,10 +32,17 @@ pub(crate) struct GlobalState {
 }
 
 impl GlobalFile {
-    pub(crate) fn open(dir: &Path) -> Result<(GlobalFile, GlobalState), OpenError> {
+    pub(crate) fn open(
+        opener: &Opener,
+        dir: &Path,
+    ) -> Result<(GlobalFile, GlobalState), OpenError> {
         let path = dir.join(GLOBAL_FILE);
-        let db = open_db(&path)?;
-        let file = GlobalFile { path, db };
+        let db = opener.open(&path)?;
+        let file = GlobalFile {
+            opener: opener.clone(),
+            path,
+            db,
+        };
         let state = file.init_and_load()?;
         Ok((file, state))
     }
@@ -208,7 +216,7 @@ impl GlobalFile {
     /// Replaces the file by a fresh copy, so that deleted records (salts,
     /// opt-outs) leave no freed page behind.
     pub(crate) fn rewrite(&mut self) -> Result<(), StorageError> {
-        let fresh = super::rewrite_fresh(&self.path, &self.db, |rx, tx| {
+        let fresh = super::rewrite_fresh(&self.opener, &self.path, &self.db, |rx, tx| {
             super::copy_table(rx, tx, META)?;
             super::copy_table(rx, tx, DOMAINS)?;
             super::copy_table(rx, tx, OPT_OUTS)?;

@@ -26,11 +26,67 @@ pub const FORMAT_VERSION: u32 = 1;
 /// open.
 const CACHE_BYTES: usize = 4 << 20;
 
-/// Opens (or creates) a redb file with the engine's settings.
-pub(crate) fn open_db(path: &Path) -> Result<Database, StorageError> {
-    Ok(Database::builder()
-        .set_cache_size(CACHE_BYTES)
-        .create(path)?)
+/// Supplies the page-store backend of each file the engine opens. The
+/// default is redb's file backend; tests pass a factory whose backends
+/// inject I/O errors, or keep files in memory.
+pub trait BackendFactory: Send + Sync + std::fmt::Debug {
+    /// The backend for the file at `path` (which is created if missing).
+    fn backend(&self, path: &Path) -> std::io::Result<Box<dyn redb::StorageBackend>>;
+}
+
+/// Forwards to a boxed backend (redb takes backends by value).
+#[derive(Debug)]
+struct Boxed(Box<dyn redb::StorageBackend>);
+
+impl redb::StorageBackend for Boxed {
+    fn len(&self) -> Result<u64, std::io::Error> {
+        self.0.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        self.0.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+        self.0.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), std::io::Error> {
+        self.0.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        self.0.write(offset, data)
+    }
+    fn close(&self) -> Result<(), std::io::Error> {
+        self.0.close()
+    }
+    fn try_lock_range(
+        &self,
+        start: std::ops::Bound<u64>,
+        end: std::ops::Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.0.try_lock_range(start, end)
+    }
+}
+
+/// Opens redb files with the engine's settings and the configured backend.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Opener(Option<std::sync::Arc<dyn BackendFactory>>);
+
+impl Opener {
+    pub(crate) fn new(factory: Option<std::sync::Arc<dyn BackendFactory>>) -> Self {
+        Opener(factory)
+    }
+
+    /// Opens (or creates) a redb file.
+    pub(crate) fn open(&self, path: &Path) -> Result<Database, StorageError> {
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        match &self.0 {
+            None => Ok(builder.create(path)?),
+            Some(f) => {
+                let backend = f.backend(path).map_err(|e| StorageError::io(path, e))?;
+                Ok(builder.create_with_backend(Boxed(backend))?)
+            }
+        }
+    }
 }
 
 /// Flushes a directory entry to disk, so that a create, rename or unlink in
@@ -119,6 +175,7 @@ pub(crate) fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
 /// copy is synced, renamed over the original and the directory synced; the
 /// returned database is the fresh file, opened.
 pub(crate) fn rewrite_fresh(
+    opener: &Opener,
     path: &Path,
     old: &Database,
     copy: impl FnOnce(&redb::ReadTransaction, &redb::WriteTransaction) -> Result<(), StorageError>,
@@ -127,7 +184,7 @@ pub(crate) fn rewrite_fresh(
     let tmp = tmp_path(path);
     remove_file(&tmp)?;
     {
-        let mut fresh = open_db(&tmp)?;
+        let mut fresh = opener.open(&tmp)?;
         let mut tx = fresh.begin_write()?;
         tx.set_durability(redb::Durability::Immediate)
             .map_err(|e| StorageError::Redb(e.into()))?;
@@ -139,5 +196,5 @@ pub(crate) fn rewrite_fresh(
     }
     sync_file(&tmp)?;
     replace_file(&tmp, path)?;
-    open_db(path)
+    opener.open(path)
 }

@@ -5,7 +5,7 @@
 //! file (write, fsync, rename over, fsync the directory), because redb does
 //! not zero freed pages. An expired segment is unlinked whole.
 
-use super::{le_u32, open_db, replace_file, sync_file, tmp_path};
+use super::{Opener, le_u32, replace_file, sync_file, tmp_path};
 use crate::error::StorageError;
 use crate::identity::EraseTag;
 use crate::time::Day;
@@ -45,6 +45,7 @@ pub(crate) enum BlockFate {
 
 /// One open day segment.
 pub(crate) struct Segment {
+    opener: Opener,
     pub(crate) day: Day,
     pub(crate) path: PathBuf,
     pub(crate) db: Database,
@@ -58,10 +59,15 @@ impl std::fmt::Debug for Segment {
 
 impl Segment {
     /// Opens a day's segment, creating it if it does not exist.
-    pub(crate) fn open(seg_dir: &Path, day: Day) -> Result<Segment, StorageError> {
+    pub(crate) fn open(opener: &Opener, seg_dir: &Path, day: Day) -> Result<Segment, StorageError> {
         let path = seg_dir.join(segment_file_name(day));
-        let db = open_db(&path)?;
-        let seg = Segment { day, path, db };
+        let db = opener.open(&path)?;
+        let seg = Segment {
+            opener: opener.clone(),
+            day,
+            path,
+            db,
+        };
         seg.init()?;
         Ok(seg)
     }
@@ -206,7 +212,7 @@ impl Segment {
         let tmp = tmp_path(&self.path);
         super::remove_file(&tmp)?;
         {
-            let fresh = open_db(&tmp)?;
+            let fresh = self.opener.open(&tmp)?;
             let mut tx = fresh.begin_write()?;
             tx.set_durability(Durability::Immediate)
                 .map_err(|e| StorageError::Redb(e.into()))?;
@@ -253,9 +259,9 @@ impl Segment {
 
     /// Replaces this segment's file with a rewritten copy and opens it. The
     /// old `Database` must be dropped by the caller once no reader uses it.
-    pub(crate) fn install(tmp: &Path, seg_dir: &Path, day: Day) -> Result<Segment, StorageError> {
-        let target = seg_dir.join(segment_file_name(day));
+    pub(crate) fn install(&self, tmp: &Path, seg_dir: &Path) -> Result<Segment, StorageError> {
+        let target = seg_dir.join(segment_file_name(self.day));
         replace_file(tmp, &target)?;
-        Segment::open(seg_dir, day)
+        Segment::open(&self.opener, seg_dir, self.day)
     }
 }

@@ -276,7 +276,7 @@ impl WriterState {
             &drop_tags,
             None,
         )?;
-        let fresh = Arc::new(Segment::install(&tmp, &shared.seg_dir, day)?);
+        let fresh = Arc::new(seg.install(&tmp, &shared.seg_dir)?);
         shared.segments.write().insert(day, fresh);
         outcome.events_removed = removed;
         outcome.rewritten = true;
@@ -336,7 +336,7 @@ impl WriterState {
         let bytes = postcard::to_allocvec(&rollup)
             .map_err(|e| StorageError::corrupt(&seg.path, format!("encode roll-up: {e}")))?;
         let tmp = seg.write_rewrite(|_, _| Ok(BlockFate::Keep), &HashSet::new(), Some(&bytes))?;
-        let fresh = Arc::new(Segment::install(&tmp, &shared.seg_dir, day)?);
+        let fresh = Arc::new(seg.install(&tmp, &shared.seg_dir)?);
         shared.segments.write().insert(day, fresh);
         Ok(true)
     }
