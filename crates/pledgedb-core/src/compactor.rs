@@ -127,8 +127,10 @@ pub(crate) fn run(inner: &DbInner) -> Result<CompactionReport, StorageError> {
     let mut report = CompactionReport::default();
     let domains: Vec<Arc<DomainShared>> = inner.domains.read().values().cloned().collect();
     for d in &domains {
-        report += expire(inner, d, now)?;
+        // Purge first, so a segment about to expire is rewritten without
+        // the erased events before its roll-up moves to the aggregate file.
         report += purge(inner, d, now)?;
+        report += expire(inner, d, now)?;
         report += seal(inner, d, now)?;
     }
     report.salts_deleted = rotate_salts(inner, now)?;

@@ -253,9 +253,11 @@ impl Db {
         &self,
         hits: impl IntoIterator<Item = Hit>,
     ) -> Vec<Result<Ingested, IngestError>> {
-        let mut results = Vec::new();
-        let mut groups: HashMap<String, (Arc<DomainShared>, Vec<crate::writer::Pending>)> =
-            HashMap::new();
+        let hits = hits.into_iter();
+        let mut results = Vec::with_capacity(hits.size_hint().0);
+        // Most batches are for one domain: keep groups in a small list
+        // found by pointer, not a map keyed by a cloned name.
+        let mut groups: Vec<(Arc<DomainShared>, Vec<crate::writer::Pending>)> = Vec::new();
         for hit in hits {
             match self.inner.prepare(hit) {
                 Err(e) => results.push(Err(e)),
@@ -266,15 +268,18 @@ impl Db {
                     } else {
                         Ingested::Queued
                     }));
-                    groups
-                        .entry(shared.name.clone())
-                        .or_insert_with(|| (shared, Vec::new()))
-                        .1
-                        .push(p);
+                    match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &shared)) {
+                        Some((_, ps)) => ps.push(p),
+                        None => {
+                            let mut ps = Vec::with_capacity(results.capacity());
+                            ps.push(p);
+                            groups.push((shared, ps));
+                        }
+                    }
                 }
             }
         }
-        for (_, (shared, ps)) in groups {
+        for (shared, ps) in groups {
             if self
                 .inner
                 .send(shared.writer, Msg::Events(Arc::clone(&shared), ps))
@@ -503,7 +508,7 @@ impl DbInner {
         self.config.limits.check(&hit)?;
         let now = self.config.clock.now();
         let ts = ingest::resolve_time(&hit, now, &self.config.limits)?;
-        let settings = shared.settings.read().clone();
+        let settings = Arc::clone(&*shared.settings.read());
         let verdict = ingest::gate(&hit, &settings, |t| {
             self.opt_outs
                 .read()

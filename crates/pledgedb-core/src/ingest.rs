@@ -234,7 +234,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             country,
             device: info.device,
             browser: Text::new(info.browser),
-            path: text_of(&url.path),
+            path: text_of(url.path),
             kind,
         },
         session,

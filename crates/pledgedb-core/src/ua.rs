@@ -67,6 +67,35 @@ static KNOWN_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// (`HeadlessChrome`) is a [`Device::Bot`].
 #[must_use]
 pub fn classify(user_agent: &str) -> UaInfo {
+    /// User agents remembered per thread: real traffic repeats a few
+    /// thousand user agents, and parsing one costs microseconds. The cache
+    /// is keyed by a hash under a random per-thread key, so it never holds
+    /// a user agent's text.
+    const CACHE_MAX: usize = 4096;
+    thread_local! {
+        static KEY: std::collections::hash_map::RandomState =
+            std::collections::hash_map::RandomState::new();
+        static CACHE: std::cell::RefCell<std::collections::HashMap<u64, UaInfo>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    use std::hash::BuildHasher;
+    let ua = truncate(user_agent, MAX_UA_LEN);
+    let h = KEY.with(|k| k.hash_one(ua));
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&h).copied()) {
+        return hit;
+    }
+    let info = classify_uncached(ua);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_MAX {
+            c.clear();
+        }
+        c.insert(h, info);
+    });
+    info
+}
+
+fn classify_uncached(user_agent: &str) -> UaInfo {
     let ua = truncate(user_agent, MAX_UA_LEN).trim();
     if ua.is_empty() {
         return UaInfo::UNKNOWN;

@@ -17,14 +17,14 @@ fn fold(a: u64, b: u64) -> u64 {
 
 /// Builds [`FoldHasher`]s sharing one random key.
 #[derive(Clone, Debug)]
-pub(super) struct FoldState {
+pub(crate) struct FoldState {
     init: u64,
     key: u64,
 }
 
 impl FoldState {
     /// A state with a fresh random key.
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let rs = RandomState::new();
         FoldState {
             init: rs.hash_one(0x243f_6a88_85a3_08d3_u64),
@@ -54,7 +54,7 @@ impl BuildHasher for FoldState {
 
 /// The hasher of [`FoldState`].
 #[derive(Clone, Debug)]
-pub(super) struct FoldHasher {
+pub(crate) struct FoldHasher {
     acc: u64,
     key: u64,
 }

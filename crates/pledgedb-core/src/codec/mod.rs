@@ -170,7 +170,7 @@
 mod column;
 mod decode;
 mod encode;
-mod hash;
+pub(crate) mod hash;
 mod varint;
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ impl Domain {
     /// The domain's settings.
     #[must_use]
     pub fn settings(&self) -> DomainSettings {
-        self.shared.settings.read().clone()
+        (**self.shared.settings.read()).clone()
     }
 
     /// Replaces the domain's settings (persisted in its control file).
@@ -181,7 +181,7 @@ impl Domain {
         self.check_live()?;
         let mut cur = self.shared.settings.write();
         self.shared.control.set_settings(&s)?;
-        *cur = s;
+        *cur = Arc::new(s);
         Ok(())
     }
 

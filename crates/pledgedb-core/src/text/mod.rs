@@ -11,6 +11,22 @@ use std::sync::Arc;
 pub use scrub::{REDACTED_IP, contains_ip, redact_ips};
 pub use url::{ReducedUrl, reduce_url, referrer_host};
 
+/// Strings up to this length are interned per thread by [`Text::new`].
+const INTERN_MAX_LEN: usize = 256;
+/// Interned strings per thread before the cache starts over.
+const INTERN_MAX_ENTRIES: usize = 16_384;
+
+thread_local! {
+    /// Recently made texts, by their (IP-free) content: ingest sees the same
+    /// paths, referrers, browsers and field names again and again, and this
+    /// turns a scrub and an allocation into one hash lookup.
+    static INTERNED: std::cell::RefCell<
+        std::collections::HashMap<Box<str>, Text, crate::codec::hash::FoldState>,
+    > = std::cell::RefCell::new(std::collections::HashMap::with_hasher(
+        crate::codec::hash::FoldState::new(),
+    ));
+}
+
 /// A string that has passed the IP scrubber. Cheap to clone.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(Arc<str>);
@@ -21,6 +37,34 @@ impl Text {
     /// [`REDACTED_IP`].
     #[must_use]
     pub fn new(input: &str) -> Text {
+        if input.is_empty() {
+            return Text::empty();
+        }
+        if input.len() > INTERN_MAX_LEN {
+            return Text::scrubbed(input);
+        }
+        INTERNED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(t) = cache.get(input) {
+                return t.clone();
+            }
+            match redact_ips(input) {
+                std::borrow::Cow::Borrowed(s) => {
+                    let t = Text(Arc::from(s));
+                    if cache.len() >= INTERN_MAX_ENTRIES {
+                        cache.clear();
+                    }
+                    cache.insert(s.into(), t.clone());
+                    t
+                }
+                // Text that held an IP is never kept in the cache: the
+                // cache key would be the unredacted input.
+                std::borrow::Cow::Owned(s) => Text(Arc::from(s)),
+            }
+        })
+    }
+
+    fn scrubbed(input: &str) -> Text {
         match redact_ips(input) {
             std::borrow::Cow::Borrowed(s) => Text(Arc::from(s)),
             std::borrow::Cow::Owned(s) => Text(Arc::from(s)),
@@ -30,7 +74,10 @@ impl Text {
     /// The empty text.
     #[must_use]
     pub fn empty() -> Text {
-        Text(Arc::from(""))
+        thread_local! {
+            static EMPTY: Text = Text(Arc::from(""));
+        }
+        EMPTY.with(Text::clone)
     }
 
     /// Text read back from the engine's own files, which only ever held

@@ -6,10 +6,10 @@
 
 /// The parts of a page URL that the engine stores.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ReducedUrl {
+pub struct ReducedUrl<'a> {
     /// The path, without scheme, host, port, user info, query string or
     /// fragment, percent-encoding as it was; `/` when the URL has none.
-    pub path: String,
+    pub path: &'a str,
     /// The `utm_*` query parameters in their original order, as `k=v&k=v`;
     /// empty when there are none.
     pub utm: String,
@@ -21,7 +21,7 @@ pub struct ReducedUrl {
 /// scheme-relative one (`//shop.example/a`) or a bare path (`/a/b?x=1`).
 /// Parameter names match `utm_` in any case. Never panics.
 #[must_use]
-pub fn reduce_url(url: &str) -> ReducedUrl {
+pub fn reduce_url(url: &str) -> ReducedUrl<'_> {
     let url = url.trim();
     let url = url.split_once('#').map_or(url, |(before, _)| before);
     let (before_query, query) = url.split_once('?').unwrap_or((url, ""));
@@ -41,10 +41,7 @@ pub fn reduce_url(url: &str) -> ReducedUrl {
             utm.push_str(param);
         }
     }
-    ReducedUrl {
-        path: path.to_owned(),
-        utm,
-    }
+    ReducedUrl { path, utm }
 }
 
 /// The host of a referrer URL, lower case, without user info, port, a
@@ -151,9 +148,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn reduced(path: &str, utm: &str) -> ReducedUrl {
+    fn reduced<'a>(path: &'a str, utm: &str) -> ReducedUrl<'a> {
         ReducedUrl {
-            path: path.to_owned(),
+            path,
             utm: utm.to_owned(),
         }
     }

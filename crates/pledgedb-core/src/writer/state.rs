@@ -301,9 +301,23 @@ impl WriterState {
         let mut days = Vec::with_capacity(doomed.len());
         for (day, seg) in doomed {
             // The anonymous roll-up outlives the raw events.
-            let rollup = match seg.rollup()? {
+            // A stored roll-up is reused only when no tombstone exists: an
+            // erased visitor must not survive into the aggregate.
+            let stored = if shared.has_tombstones() {
+                None
+            } else {
+                seg.rollup()?
+            };
+            let rollup = match stored {
                 Some(r) => r,
-                None => crate::query::rollup(&crate::query::segment_events(&seg)?),
+                None => {
+                    let mut filter = shared.erased_filter();
+                    let events: Vec<Event> = crate::query::segment_events(&seg)?
+                        .into_iter()
+                        .filter(|e| !filter.erased(e))
+                        .collect();
+                    crate::query::rollup(&events)
+                }
             };
             if rollup.totals.events > 0 {
                 shared.aggregates.put(day, &rollup)?;

@@ -1,0 +1,233 @@
+//! What an import did: counters, the first problem lines, and progress.
+
+use crate::Format;
+use serde::Serialize;
+use std::fmt;
+
+/// How far an import has got, passed to the progress callback.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Lines read so far (blank and malformed ones included).
+    pub lines: u64,
+    /// Bytes read so far from the input as given: for a gzip file these are
+    /// compressed bytes, so they can be compared with the file's size.
+    pub bytes: u64,
+}
+
+/// One problem line: its 1-based number and why it was not ingested. The
+/// reason names the problem (and the field), never the line's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LineIssue {
+    /// The 1-based line number.
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// A count of problem lines, with the first few of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Issues {
+    /// How many there were.
+    pub total: u64,
+    /// The first ones, in line order (at most
+    /// [`ImportOptions::max_reported`](crate::ImportOptions::max_reported)).
+    pub first: Vec<LineIssue>,
+}
+
+impl Issues {
+    pub(crate) fn record(&mut self, line: u64, reason: impl fmt::Display, keep: usize) {
+        self.total += 1;
+        if self.first.len() < keep {
+            self.first.push(LineIssue {
+                line,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// The line numbers of the kept issues.
+    #[must_use]
+    pub fn lines(&self) -> Vec<u64> {
+        self.first.iter().map(|i| i.line).collect()
+    }
+}
+
+/// What an import did.
+///
+/// Every line read is counted once, in exactly one of: [`blank`](Self::blank),
+/// [`malformed`](Self::malformed), one of the `filtered_*` counters, or as a
+/// line that produced hits ([`hit_lines`](Self::hit_lines)). Every hit handed
+/// to the engine is counted once, in exactly one of
+/// [`ingested`](Self::ingested), [`ingested_anonymous`](Self::ingested_anonymous),
+/// a `dropped_*` counter, or [`rejected`](Self::rejected).
+///
+/// Imports are **not idempotent**: the engine has no key by which it could
+/// recognise a hit it has already stored, so importing the same input twice
+/// stores its hits twice.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// The format the lines were read as (`None` if no line was read).
+    pub format: Option<Format>,
+    /// Whether the input was gzip-compressed.
+    pub gzip: bool,
+    /// Lines read.
+    pub lines: u64,
+    /// Bytes read from the input as given (compressed bytes for gzip).
+    pub bytes: u64,
+    /// Lines that were empty or only whitespace.
+    pub blank: u64,
+    /// Lines that produced at least one hit.
+    pub hit_lines: u64,
+    /// Hits handed to the engine (more than `hit_lines` when a Plausible
+    /// payload names several domains).
+    pub hits: u64,
+    /// Hits stored with a visitor identity.
+    pub ingested: u64,
+    /// Hits stored as anonymous events (no consent).
+    pub ingested_anonymous: u64,
+    /// Access-log lines skipped as requests for static assets.
+    pub filtered_assets: u64,
+    /// Access-log lines skipped for their status code.
+    pub filtered_status: u64,
+    /// Access-log lines skipped for their HTTP method.
+    pub filtered_method: u64,
+    /// Lines skipped because the user agent is a crawler.
+    pub filtered_bots: u64,
+    /// Hits the engine dropped: the visitor's opt-out token is registered.
+    pub dropped_opt_out: u64,
+    /// Hits the engine dropped for Do-Not-Track.
+    pub dropped_dnt: u64,
+    /// Hits the engine dropped for Global Privacy Control.
+    pub dropped_gpc: u64,
+    /// Hits the engine dropped for lack of consent.
+    pub dropped_no_consent: u64,
+    /// Hits the engine dropped as older than the domain's retention.
+    pub dropped_expired: u64,
+    /// Hits the engine dropped for a reason this version does not know.
+    pub dropped_other: u64,
+    /// Hits the engine refused as invalid (`IngestError::Hit`); the reason
+    /// is the engine's message, which names the field, never its value.
+    pub rejected: Issues,
+    /// Lines that could not be parsed.
+    pub malformed: Issues,
+    /// Whether [`Db::flush`](pledgedb_core::Db::flush) succeeded at the end,
+    /// making every ingested hit durable.
+    pub flushed: bool,
+}
+
+impl ImportSummary {
+    /// Hits the engine stored (with or without identity).
+    #[must_use]
+    pub fn stored(&self) -> u64 {
+        self.ingested + self.ingested_anonymous
+    }
+
+    /// Hits the engine dropped before writing them.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.dropped_opt_out
+            + self.dropped_dnt
+            + self.dropped_gpc
+            + self.dropped_no_consent
+            + self.dropped_expired
+            + self.dropped_other
+    }
+
+    /// Lines skipped by a filter.
+    #[must_use]
+    pub fn filtered(&self) -> u64 {
+        self.filtered_assets + self.filtered_status + self.filtered_method + self.filtered_bots
+    }
+
+    /// A one-line account (lines read, hits stored), as used in error
+    /// messages.
+    #[must_use]
+    pub fn brief(&self) -> Brief<'_> {
+        Brief(self)
+    }
+}
+
+/// The one-line form of an [`ImportSummary`]; see [`ImportSummary::brief`].
+#[derive(Clone, Copy, Debug)]
+pub struct Brief<'a>(&'a ImportSummary);
+
+impl fmt::Display for Brief<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        write!(
+            f,
+            "{} lines read, {} hits stored{}",
+            s.lines,
+            s.stored(),
+            if s.flushed {
+                " and flushed"
+            } else {
+                ", not flushed"
+            }
+        )
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    /// A few lines for a person: what was read, what was stored, what was
+    /// skipped and why, the first problem lines, and a reminder that
+    /// importing again would count again.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = self.format.map_or("unknown format", Format::name);
+        let gz = if self.gzip { ", gzip" } else { "" };
+        writeln!(
+            f,
+            "read {} lines ({} bytes, {format}{gz}); {} hits from {} lines",
+            self.lines, self.bytes, self.hits, self.hit_lines
+        )?;
+        writeln!(
+            f,
+            "stored {} ({} with a visitor id, {} anonymous); dropped {} (opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}); rejected {}",
+            self.stored(),
+            self.ingested,
+            self.ingested_anonymous,
+            self.dropped(),
+            self.dropped_opt_out,
+            self.dropped_dnt,
+            self.dropped_gpc,
+            self.dropped_no_consent,
+            self.dropped_expired,
+            self.rejected.total
+        )?;
+        writeln!(
+            f,
+            "skipped {} lines (static assets {}, status {}, method {}, bots {}); malformed {}; blank {}",
+            self.filtered() + self.malformed.total + self.blank,
+            self.filtered_assets,
+            self.filtered_status,
+            self.filtered_method,
+            self.filtered_bots,
+            self.malformed.total,
+            self.blank
+        )?;
+        for (what, issues) in [("malformed", &self.malformed), ("rejected", &self.rejected)] {
+            if let Some(first) = issues.first.first() {
+                writeln!(
+                    f,
+                    "first {what} line: {} ({}){}",
+                    first.line,
+                    first.reason,
+                    if issues.total > 1 {
+                        format!(" and {} more", issues.total - 1)
+                    } else {
+                        String::new()
+                    }
+                )?;
+            }
+        }
+        if self.flushed {
+            write!(f, "flushed to disk")?;
+        } else {
+            write!(f, "NOT flushed: the stored hits may not be durable")?;
+        }
+        write!(
+            f,
+            ". Not idempotent: importing the same input again stores its hits again."
+        )
+    }
+}
