@@ -2,5 +2,6 @@
 //! promises by construction. See the README and `docs/` for the promises and
 //! the file format; this crate re-exports the engine.
 #![deny(unsafe_code)]
+#![doc = include_str!("../README.md")]
 
 pub use pledgedb_core::*;
