@@ -361,3 +361,45 @@ fn tombstones_expire_after_their_ttl_and_leave_no_tag_behind() {
     assert_eq!(r.tombstones_expired, 1);
     assert_eq!(d.erasure_log().unwrap().len(), 1, "the anonymous log stays");
 }
+
+#[test]
+fn the_background_compactor_purges_an_erasure_without_being_asked() {
+    let env = Env::new();
+    let mut config = env.config();
+    config.background_compaction = true;
+    let db = pledgedb::Db::open(&env.data, config).unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/BGMARK")
+                .client_id("v")
+                .at(start_time()),
+        )
+        .unwrap();
+    let _ = db
+        .ingest(
+            Hit::page_view("a.example", "/kept")
+                .client_id("w")
+                .at(start_time()),
+        )
+        .unwrap();
+    db.flush().unwrap();
+    let d = db.domain("a.example").unwrap();
+    assert!(matches!(
+        d.erase_visitor(&VisitorRef::ClientId("v".into())).unwrap(),
+        Erasure::Pending(_)
+    ));
+    // The request wakes the compactor thread; wait for it (bounded), without
+    // calling compact_now.
+    let waited = std::time::Instant::now();
+    while d.pending_purges() > 0 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "purge did not run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(d);
+    db.close().unwrap();
+    assert!(common::files_containing(&env.data, b"BGMARK").is_empty());
+    assert!(!common::files_containing(&env.data, b"/kept").is_empty());
+}
