@@ -83,8 +83,8 @@ impl Config {
 /// created.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) accepted: AtomicU64,
-    pub(crate) anonymous: AtomicU64,
+    /// Hits dropped by the gate, by `drop_index`, not yet added to the
+    /// durable counters of the global file.
     pub(crate) dropped: [AtomicU64; 5],
 }
 
@@ -537,11 +537,6 @@ impl DbInner {
             salt,
         };
         let pending = ingest::transform(hit, ts, identified, &cx);
-        if identified && pending.event.visitor != crate::event::VisitorId::ANONYMOUS {
-            self.counters.accepted.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.counters.anonymous.fetch_add(1, Ordering::Relaxed);
-        }
         let anon = pending.event.visitor == crate::event::VisitorId::ANONYMOUS;
         Ok((shared, Prepared::Event(pending, anon)))
     }
