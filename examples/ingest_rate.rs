@@ -16,7 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         visitors_per_day: 20_000,
         ..WorkloadConfig::default()
     };
+    let t = Instant::now();
     let hits: Vec<_> = Workload::new(cfg).take(n).collect();
+    eprintln!("generated {n} hits in {:.2} s", t.elapsed().as_secs_f64());
     let dir = tempfile::tempdir()?;
     let mut config = Config::default();
     config.background_compaction = false;
@@ -37,7 +39,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = r?;
         }
     }
+    let queued = t.elapsed().as_secs_f64();
     db.flush()?;
+    eprintln!(
+        "queued in {queued:.2} s, durable after {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let secs = t.elapsed().as_secs_f64();
     println!("{n} hits in {secs:.2} s: {:.0} hits/s", n as f64 / secs);
     Ok(())

@@ -482,3 +482,27 @@ fn cookieless_visitors_rotate_daily_and_sessions_split_after_30_minutes() {
     );
     assert_eq!(events[0].country.as_str(), "DE");
 }
+
+#[test]
+fn a_relative_data_directory_opens() {
+    let env = Env::new();
+    // A bare relative name: the directory is created in the current one.
+    let name = format!("pledgedb-relative-{}", std::process::id());
+    let cwd = std::env::current_dir().unwrap();
+    let full = cwd.join(&name);
+    let result = std::panic::catch_unwind(|| {
+        let db = Db::open(&name, env.config()).unwrap();
+        let _ = db.ingest(pv("a.example", "/rel").client_id("c")).unwrap();
+        db.close().unwrap();
+        let db = Db::open(&name, env.config()).unwrap();
+        assert_eq!(
+            db.domain("a.example")
+                .unwrap()
+                .count(TimeRange::all())
+                .unwrap(),
+            1
+        );
+    });
+    let _ = std::fs::remove_dir_all(&full);
+    assert!(result.is_ok());
+}

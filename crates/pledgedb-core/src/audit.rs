@@ -3,7 +3,6 @@
 //! the file and offset, never the text found.
 
 use crate::error::StorageError;
-use crate::text::contains_ip;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -36,9 +35,9 @@ impl AuditReport {
 }
 
 /// Scans every file under `dir` (recursively) for IP-shaped text: each run
-/// of printable ASCII bytes is passed to the same detector the scrubber
-/// uses. Files of the data directory that are not PledgeDB's are scanned
-/// too.
+/// of printable ASCII bytes is searched for an IPv4 dotted quad or an IPv6
+/// address of at least three groups (see [`ip_shaped`]). Files of the data
+/// directory that are not PledgeDB's are scanned too.
 pub fn audit_dir(dir: &Path) -> Result<AuditReport, StorageError> {
     let mut report = AuditReport::default();
     let mut stack = vec![dir.to_path_buf()];
@@ -82,9 +81,7 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<u64> {
             if i - start >= 3 {
                 let run = &bytes[start..i];
                 // Printable ASCII is valid UTF-8.
-                if let Ok(s) = std::str::from_utf8(run)
-                    && contains_ip(s)
-                {
+                if ip_shaped(run) {
                     out.push(start as u64);
                 }
             }
@@ -93,6 +90,85 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<u64> {
         i += 1;
     }
     out
+}
+
+/// Whether printable bytes hold an IPv4 dotted quad (`203.0.113.9`) or an
+/// IPv6 address with at least three hexadecimal groups (`2001:db8::1`,
+/// `::ffff:192.0.2.1`, the full eight-group form).
+///
+/// This is stricter than the scrubber, which also redacts two-group short
+/// forms such as `fe80::1` from stored text: in the binary parts of a file
+/// (hashes, varints, sketches) a lone `::` between a few hex digits occurs
+/// by chance, and an audit that cried wolf would be worthless. Two-group
+/// forms are loopback, link-local or documentation addresses in practice,
+/// and the scrubber keeps them out of stored text anyway.
+#[must_use]
+pub fn ip_shaped(run: &[u8]) -> bool {
+    let is_tok = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+    let mut i = 0;
+    while i < run.len() {
+        if !is_tok(run[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < run.len() && is_tok(run[i]) {
+            i += 1;
+        }
+        if token_has_ip(&run[start..i]) {
+            return true;
+        }
+    }
+    false
+}
+
+fn token_has_ip(tok: &[u8]) -> bool {
+    if tok.len() < 7 {
+        return false;
+    }
+    (0..tok.len()).any(|s| {
+        ipv4_at(&tok[s..])
+            || (tok.get(s).is_some_and(|b| *b != b'.')
+                && (7..=45.min(tok.len() - s)).any(|len| ipv6_strong(&tok[s..s + len])))
+    })
+}
+
+/// A dotted quad starting at the beginning of `b`.
+fn ipv4_at(b: &[u8]) -> bool {
+    let mut pos = 0;
+    for part in 0..4 {
+        let digits = b[pos..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || digits > 3 {
+            return false;
+        }
+        let value: u32 = b[pos..pos + digits]
+            .iter()
+            .fold(0, |v, c| v * 10 + u32::from(c - b'0'));
+        if value > 255 {
+            return false;
+        }
+        pos += digits;
+        if part < 3 {
+            if b.get(pos) != Some(&b'.') {
+                return false;
+            }
+            pos += 1;
+        }
+    }
+    true
+}
+
+/// An IPv6 address with at least three written hex groups (or an embedded
+/// IPv4 part), exactly `cand`.
+fn ipv6_strong(cand: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(cand) else {
+        return false;
+    };
+    if s.parse::<std::net::Ipv6Addr>().is_err() {
+        return false;
+    }
+    let groups = s.split(':').filter(|g| !g.is_empty()).count();
+    groups >= 3 || s.contains('.')
 }
 
 #[cfg(test)]
@@ -119,5 +195,30 @@ mod tests {
         assert!(!r.is_clean());
         let json = format!("{r:?}");
         assert!(!json.contains("203.0.113.9"));
+    }
+
+    #[test]
+    fn short_forms_in_binary_noise_are_not_findings_but_real_addresses_are() {
+        for noise in [
+            &b"99::"[..],
+            b"::333",
+            b"30:3::",
+            b"d~B::",
+            b"ab:cd",
+            b"1.2.3",
+            b"12:30:45",
+        ] {
+            assert!(!ip_shaped(noise), "{:?}", String::from_utf8_lossy(noise));
+        }
+        for ip in [
+            &b"2001:db8::42"[..],
+            b"x2001:0db8:0000:0000:0000:0000:0000:0001y",
+            b"::ffff:192.0.2.1",
+            b"host=203.0.113.9;",
+            b"[2a02:1234:5::1]",
+            b"010.001.002.003",
+        ] {
+            assert!(ip_shaped(ip), "{:?}", String::from_utf8_lossy(ip));
+        }
     }
 }

@@ -206,7 +206,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
                 .filter(|f| !cx.settings.is_sensitive(f))
                 .map(|f| SubmittedField {
                     name: text_of(&f.name),
-                    value: text_of(&f.value),
+                    value: Text::value(&f.value),
                 })
                 .collect(),
         },
@@ -219,7 +219,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
                         HitProp::Bool(b) => PropValue::Bool(b),
                         HitProp::Int(i) => PropValue::Int(i),
                         HitProp::Float(f) => PropValue::Float(f),
-                        HitProp::Text(t) => PropValue::Text(text_of(&t)),
+                        HitProp::Text(t) => PropValue::Text(Text::value(&t)),
                     };
                     (text_of(&k), v)
                 })

@@ -140,30 +140,39 @@ impl DomainSettings {
         if field.sensitive {
             return true;
         }
-        if let Some(t) = &field.input_type {
-            let t = t.to_ascii_lowercase();
-            if matches!(t.as_str(), "password" | "hidden" | "file") {
-                return true;
-            }
+        if let Some(t) = &field.input_type
+            && ["password", "hidden", "file"]
+                .iter()
+                .any(|x| t.eq_ignore_ascii_case(x))
+        {
+            return true;
         }
-        if let Some(a) = &field.autocomplete {
-            let a = a.to_ascii_lowercase();
-            if a.split_ascii_whitespace().any(|tok| {
-                tok.starts_with("cc-")
-                    || tok.contains("password")
-                    || tok == "one-time-code"
-                    || tok == "transaction-amount"
-            }) {
-                return true;
-            }
+        if let Some(a) = &field.autocomplete
+            && a.split_ascii_whitespace().any(|tok| {
+                starts_with_ci(tok, "cc-")
+                    || contains_ci(tok, "password")
+                    || tok.eq_ignore_ascii_case("one-time-code")
+                    || tok.eq_ignore_ascii_case("transaction-amount")
+            })
+        {
+            return true;
         }
-        let name = field.name.to_ascii_lowercase();
         DEFAULT_SENSITIVE_NAMES
             .iter()
             .copied()
             .chain(self.sensitive_fields.iter().map(String::as_str))
-            .any(|p| name_matches(&name, &p.to_ascii_lowercase()))
+            .any(|p| name_matches(&field.name, p))
     }
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Case-insensitive (ASCII) substring test, without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Patterns of up to three letters or digits (`pin`, `ssn`, `tax`) match the
@@ -172,9 +181,9 @@ impl DomainSettings {
 fn name_matches(name: &str, pattern: &str) -> bool {
     if pattern.len() <= 3 && pattern.bytes().all(|b| b.is_ascii_alphanumeric()) {
         name.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|word| word.starts_with(pattern))
+            .any(|word| starts_with_ci(word, pattern))
     } else {
-        name.contains(pattern)
+        contains_ci(name, pattern)
     }
 }
 

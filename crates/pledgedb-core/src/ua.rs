@@ -73,8 +73,7 @@ pub fn classify(user_agent: &str) -> UaInfo {
     /// a user agent's text.
     const CACHE_MAX: usize = 4096;
     thread_local! {
-        static KEY: std::collections::hash_map::RandomState =
-            std::collections::hash_map::RandomState::new();
+        static KEY: crate::codec::hash::FoldState = crate::codec::hash::FoldState::new();
         static CACHE: std::cell::RefCell<std::collections::HashMap<u64, UaInfo>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }

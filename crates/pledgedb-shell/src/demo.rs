@@ -1,19 +1,23 @@
 //! `pledgedb demo [DIR]`: builds a small GeoIP database from the
 //! generator's test networks, ingests generated traffic for three sites into
-//! DIR/data, and prints what was kept, what was dropped and why, how fast it
-//! went, and the top pages and countries of each site.
+//! DIR/data, and prints what was kept, what was dropped and why, and how fast
+//! it went; then tours what the shell shows: an overview of the sites, a
+//! dashboard, form analytics, a session replay with masked keystrokes, the
+//! transparency report and a clean audit.
 
+use crate::dashboard;
+use crate::output::{Style, thousands};
+use crate::shell::ShellError;
 use clap::Args;
 use ipnet::IpNet;
 use pledgedb_core::geo::writer::{GeoLayout, build_country_db};
-use pledgedb_core::{
-    Clock, Config, ConsentPolicy, Db, EventType, SystemClock, TimeRange, WithoutConsent,
-};
+use pledgedb_core::{Clock, Config, ConsentPolicy, DayRange, Db, SystemClock, WithoutConsent};
 use pledgedb_workload::{COUNTRY_NETWORKS, Outcomes, Workload, WorkloadConfig};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// Hits handed to the engine per `ingest_batch` call.
@@ -75,6 +79,34 @@ impl fmt::Display for DemoError {
 impl From<io::Error> for DemoError {
     fn from(e: io::Error) -> Self {
         DemoError::Output(e)
+    }
+}
+
+impl From<ShellError> for DemoError {
+    fn from(e: ShellError) -> Self {
+        match e {
+            ShellError::Output(io) => DemoError::Output(io),
+            other => DemoError::Message(other.to_string()),
+        }
+    }
+}
+
+/// `pledgedb demo`: runs the demo on standard output.
+pub fn main(args: &DemoArgs) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match run(args, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = out.flush();
+            if !e.is_broken_pipe() {
+                eprintln!(
+                    "pledgedb demo: error: {}",
+                    pledgedb_core::text::redact_ips(&e.to_string())
+                );
+            }
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -287,12 +319,32 @@ pub fn run(args: &DemoArgs, out: &mut impl Write) -> Result<(), DemoError> {
         }
     }
 
-    for name in &cfg.domains {
-        report_domain(out, &db, name)?;
-    }
+    tour(
+        out,
+        &db,
+        &cfg.domains,
+        DayRange::new(first_day, today.plus(-1)),
+    )?;
 
     db.close()
         .map_err(|e| fail(format!("cannot close the data directory: {e}")))?;
+
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Audit: every byte of every file under the data directory"
+    )?;
+    let audit = crate::admin::print_audit(&data, out)?;
+    if !audit.is_clean() {
+        // The tour goes on: the places are listed above, and
+        // `pledgedb DATA -c .audit` repeats the check with a failing exit
+        // status.
+        writeln!(
+            out,
+            "  Not clean: `pledgedb {} -c .audit` repeats the check (and fails).",
+            data.display()
+        )?;
+    }
 
     writeln!(out)?;
     writeln!(out, "Look at the data again")?;
@@ -304,18 +356,23 @@ pub fn run(args: &DemoArgs, out: &mut impl Write) -> Result<(), DemoError> {
     writeln!(out, "  hashes, never an IP address or a raw client id.")?;
     writeln!(
         out,
+        "  Shell:       pledgedb {} --geoip {}",
+        data.display(),
+        geo.display()
+    )?;
+    writeln!(
+        out,
+        "               then .use shop.example, .dashboard 7, .forms, .sessions 5, or SQL such as"
+    )?;
+    writeln!(
+        out,
+        "               SELECT path, COUNT(*) AS views FROM pageviews GROUP BY path ORDER BY views DESC LIMIT 5;"
+    )?;
+    writeln!(
+        out,
         "  From Rust:   Db::open({:?}, Config::default().with_geoip({:?}))",
         data.display().to_string(),
         geo.display().to_string()
-    )?;
-    writeln!(
-        out,
-        "               then db.domain(\"shop.example\")?.count_by_path(TimeRange::all())"
-    )?;
-    writeln!(
-        out,
-        "  Shell:       pledgedb {}   (the interactive shell is coming; not built yet)",
-        data.display()
     )?;
     writeln!(
         out,
@@ -387,146 +444,58 @@ fn describe_policy(p: &ConsentPolicy) -> String {
     format!("{consent}; {signals}")
 }
 
-fn report_domain(out: &mut impl Write, db: &Db, name: &str) -> Result<(), DemoError> {
-    let read = |e: &dyn fmt::Display| fail(format!("cannot read {name}: {e}"));
-    let domain = db.domain(name).map_err(|e| read(&e))?;
-    let by_path = domain
-        .count_by_path(TimeRange::all())
-        .map_err(|e| read(&e))?;
-    let by_country = domain
-        .count_by_country(TimeRange::all())
-        .map_err(|e| read(&e))?;
-    let mut views: HashMap<String, u64> = HashMap::new();
-    domain
-        .scan(TimeRange::all(), |e| {
-            if e.kind.event_type() == EventType::PageView {
-                *views.entry(e.path.as_str().to_string()).or_default() += 1;
-            }
-        })
-        .map_err(|e| read(&e))?;
-    let total: u64 = by_path.iter().map(|p| p.1).sum();
-
+/// The tour after the ingest: compaction, an overview of the sites, the
+/// dashboard, form analytics and a replay of the first site, and the
+/// transparency report.
+fn tour(out: &mut impl Write, db: &Db, names: &[String], days: DayRange) -> Result<(), DemoError> {
+    let style = Style::plain_table();
+    let report = db
+        .compact_now()
+        .map_err(|e| fail(format!("cannot compact: {e}")))?;
     writeln!(out)?;
-    let title = format!("{name}: {} events", thousands(total));
-    writeln!(out, "{title}")?;
-    writeln!(out, "{}", "-".repeat(title.len()))?;
-
-    let mut pages: Vec<(&str, u64, u64)> = by_path
-        .iter()
-        .map(|(p, n)| (p.as_str(), views.get(p.as_str()).copied().unwrap_or(0), *n))
-        .collect();
-    pages.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(b.0)));
     writeln!(
         out,
-        "Top pages (by page views; events include clicks, scrolls, form input)"
+        "Compaction: {} finished days sealed; the dashboards below read their roll-ups, not raw events.",
+        report.segments_sealed
     )?;
-    let rows: Vec<Vec<String>> = pages
-        .iter()
-        .take(10)
-        .map(|(p, v, n)| vec![(*p).to_string(), thousands(*v), thousands(*n)])
-        .collect();
-    table(out, &["path", "page views", "events"], &rows)?;
 
     writeln!(out)?;
-    writeln!(out, "Top countries")?;
-    let rows: Vec<Vec<String>> = by_country
-        .iter()
-        .take(10)
-        .map(|(c, n)| vec![c.as_str().to_string(), thousands(*n), percent(*n, total)])
-        .collect();
-    table(out, &["country", "events", "share"], &rows)?;
-    Ok(())
-}
+    dashboard::sites(db, names, days, style, out)?;
 
-/// Prints an aligned table: the first column left-aligned, the others
-/// right-aligned.
-fn table(out: &mut impl Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-        let mut s = String::from("  ");
-        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
-            let pad = w.saturating_sub(cell.chars().count());
-            if i == 0 {
-                s.push_str(cell);
-                s.push_str(&" ".repeat(pad));
-            } else {
-                s.push_str("   ");
-                s.push_str(&" ".repeat(pad));
-                s.push_str(cell);
-            }
-        }
-        s.trim_end().to_string()
+    let Some(first) = names.first() else {
+        return Ok(());
     };
-    writeln!(out, "{}", line(&mut headers.iter().copied()))?;
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    writeln!(out, "{}", line(&mut rule.iter().map(String::as_str)))?;
-    if rows.is_empty() {
-        writeln!(out, "  (none)")?;
+    let domain = db
+        .domain(first)
+        .map_err(|e| fail(format!("cannot read {first}: {e}")))?;
+    writeln!(out)?;
+    writeln!(out, "Dashboard (.dashboard)")?;
+    writeln!(out, "======================")?;
+    dashboard::dashboard(&domain, days, style, out)?;
+
+    writeln!(out)?;
+    writeln!(out, "Form analytics (.forms)")?;
+    writeln!(out, "=======================")?;
+    dashboard::forms(&domain, None, style, out)?;
+
+    writeln!(out)?;
+    writeln!(out, "Session replay (.replay)")?;
+    writeln!(out, "========================")?;
+    match dashboard::replay_candidate(&domain, days)? {
+        Some(session) => dashboard::replay(&domain, session, style, out)?,
+        None => writeln!(
+            out,
+            "  (no visit with keystrokes and a submit in this traffic)"
+        )?,
     }
-    for row in rows {
-        writeln!(out, "{}", line(&mut row.iter().map(String::as_str)))?;
-    }
+
+    writeln!(out)?;
+    writeln!(out, "Privacy report (.privacy)")?;
+    writeln!(out, "=========================")?;
+    crate::admin::privacy_report(db, style, out)?;
     Ok(())
 }
 
 fn kv(out: &mut impl Write, key: &str, value: &str) -> io::Result<()> {
     writeln!(out, "  {key:<15} {value}")
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut s = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            s.push(',');
-        }
-        s.push(c);
-    }
-    s
-}
-
-fn percent(n: u64, total: u64) -> String {
-    if total == 0 {
-        return "-".to_string();
-    }
-    format!("{:.1}%", n as f64 * 100.0 / total as f64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn tables_align() {
-        let mut out = Vec::new();
-        table(
-            &mut out,
-            &["path", "n"],
-            &[
-                vec!["/".into(), "1,000".into()],
-                vec!["/pricing".into(), "7".into()],
-            ],
-        )
-        .unwrap();
-        let s = String::from_utf8(out).unwrap();
-        let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines[0], "  path           n");
-        assert_eq!(lines[1], "  --------   -----");
-        assert_eq!(lines[2], "  /          1,000");
-        assert_eq!(lines[3], "  /pricing       7");
-    }
 }

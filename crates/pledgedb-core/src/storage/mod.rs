@@ -97,16 +97,21 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
         .map_err(|e| StorageError::io(dir, e))
 }
 
+/// The directory holding `path` (`.` for a bare relative name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Creates a directory and its parents, and syncs the parent.
 pub(crate) fn create_dir(dir: &Path) -> Result<(), StorageError> {
     if dir.is_dir() {
         return Ok(());
     }
     std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
-    if let Some(parent) = dir.parent() {
-        sync_dir(parent)?;
-    }
-    Ok(())
+    sync_dir(parent_dir(dir))
 }
 
 /// Atomically replaces `target` with the fully written and synced `tmp`:
@@ -114,7 +119,7 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), StorageError> {
 /// the old or the new file under `target`, never neither.
 pub(crate) fn replace_file(tmp: &Path, target: &Path) -> Result<(), StorageError> {
     std::fs::rename(tmp, target).map_err(|e| StorageError::io(target, e))?;
-    sync_dir(target.parent().unwrap_or(Path::new(".")))
+    sync_dir(parent_dir(target))
 }
 
 /// Unlinks a file and syncs its directory.
@@ -124,7 +129,7 @@ pub(crate) fn remove_file(path: &Path) -> Result<(), StorageError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(StorageError::io(path, e)),
     }
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    sync_dir(parent_dir(path))
 }
 
 /// The temporary name a file is written under before it replaces `path`.

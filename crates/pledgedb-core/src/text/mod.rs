@@ -64,6 +64,18 @@ impl Text {
         })
     }
 
+    /// Builds stored text for a value that is rarely repeated (a submitted
+    /// field value, a text property): scrubbed like [`Text::new`], but not
+    /// interned, so unique values do not churn the per-thread cache.
+    #[must_use]
+    pub fn value(input: &str) -> Text {
+        if input.is_empty() {
+            Text::empty()
+        } else {
+            Text::scrubbed(input)
+        }
+    }
+
     fn scrubbed(input: &str) -> Text {
         match redact_ips(input) {
             std::borrow::Cow::Borrowed(s) => Text(Arc::from(s)),

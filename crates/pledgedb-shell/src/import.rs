@@ -1,0 +1,249 @@
+//! `.import` and `pledgedb DIR import FILE...`: a progress bar on standard
+//! error (lines and bytes; hidden when it is not a terminal) and a closing
+//! summary of what was stored, skipped, dropped, rejected and malformed.
+
+use crate::output::thousands;
+use crate::shell::{ShellError, fail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pledgedb_core::Db;
+use pledgedb_import::{Format, ImportError, ImportOptions, ImportSummary, Issues, import_file};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Import options from the command's flags.
+pub fn options(format: Option<&str>, domain: Option<&str>) -> Result<ImportOptions, ShellError> {
+    let mut opts = ImportOptions::default();
+    if let Some(f) = format {
+        let f: Format = f.parse().map_err(|e| fail(format!("--format: {e}")))?;
+        opts = opts.with_format(f);
+    }
+    if let Some(d) = domain {
+        opts = opts.with_default_domain(d);
+    }
+    opts.validate()
+        .map_err(|e| fail(format!("cannot import: {e}")))?;
+    Ok(opts)
+}
+
+fn progress_bar(path: &Path) -> ProgressBar {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    let style = ProgressStyle::with_template(
+        "{spinner} {prefix} [{bar:30}] {binary_bytes}/{binary_total_bytes} {msg} ({elapsed})",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Imports one file into `db`, printing the summary to `out`. A file that
+/// stopped part-way prints what was done before the error is returned.
+pub fn import_one(
+    db: &Db,
+    path: &Path,
+    opts: &ImportOptions,
+    out: &mut dyn Write,
+) -> Result<ImportSummary, ShellError> {
+    let bar = progress_bar(path);
+    let result = import_file(db, path, opts, |p| {
+        bar.set_position(p.bytes);
+        bar.set_message(format!("{} lines", thousands(p.lines)));
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(s) => {
+            write_summary(out, path, &s)?;
+            Ok(s)
+        }
+        Err(e) => {
+            if let Some(s) = e.summary() {
+                write_summary(out, path, s)?;
+            }
+            Err(import_error(path, &e))
+        }
+    }
+}
+
+fn import_error(path: &Path, e: &ImportError) -> ShellError {
+    match e {
+        ImportError::Open { source, .. } => {
+            fail(format!("cannot open {}: {source}", path.display()))
+        }
+        other => fail(format!("import of {} stopped: {other}", path.display())),
+    }
+}
+
+fn issues(out: &mut dyn Write, what: &str, i: &Issues) -> std::io::Result<()> {
+    for issue in &i.first {
+        writeln!(out, "    line {}: {}", issue.line, issue.reason)?;
+    }
+    let shown = i.first.len() as u64;
+    if i.total > shown {
+        writeln!(
+            out,
+            "    ... and {} more {what} lines",
+            thousands(i.total - shown)
+        )?;
+    }
+    Ok(())
+}
+
+/// The closing summary of one import.
+pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std::io::Result<()> {
+    let format = s.format.map_or("unknown format", Format::name);
+    let gz = if s.gzip { ", gzip" } else { "" };
+    writeln!(
+        out,
+        "Imported {} ({format}{gz}): {} lines, {} bytes",
+        path.display(),
+        thousands(s.lines),
+        thousands(s.bytes)
+    )?;
+    let rows = [
+        (
+            "ingested",
+            s.stored(),
+            format!(
+                "{} with a visitor id, {} anonymous (no consent)",
+                thousands(s.ingested),
+                thousands(s.ingested_anonymous)
+            ),
+        ),
+        (
+            "filtered",
+            s.filtered(),
+            format!(
+                "static assets {}, status {}, method {}, bots {}",
+                thousands(s.filtered_assets),
+                thousands(s.filtered_status),
+                thousands(s.filtered_method),
+                thousands(s.filtered_bots)
+            ),
+        ),
+        (
+            "dropped",
+            s.dropped(),
+            format!(
+                "opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}",
+                thousands(s.dropped_opt_out),
+                thousands(s.dropped_dnt),
+                thousands(s.dropped_gpc),
+                thousands(s.dropped_no_consent),
+                thousands(s.dropped_expired + s.dropped_other)
+            ),
+        ),
+        (
+            "rejected",
+            s.rejected.total,
+            "invalid hits, nothing written".to_string(),
+        ),
+        (
+            "malformed",
+            s.malformed.total,
+            "lines that could not be read".to_string(),
+        ),
+        ("blank", s.blank, String::new()),
+    ];
+    let w = rows.iter().map(|r| thousands(r.1).len()).max().unwrap_or(1);
+    for (label, n, note) in &rows {
+        let line = format!("  {label:<9}  {:>w$}  {note}", thousands(*n));
+        writeln!(out, "{}", line.trim_end())?;
+        match *label {
+            "rejected" => issues(out, "rejected", &s.rejected)?,
+            "malformed" => issues(out, "malformed", &s.malformed)?,
+            _ => {}
+        }
+    }
+    if !s.flushed {
+        writeln!(out, "  NOT flushed: the stored hits may not be durable")?;
+    }
+    Ok(())
+}
+
+/// Whether nothing could be read from a file: no line, or every non-blank
+/// line malformed.
+pub fn nothing_read(s: &ImportSummary) -> bool {
+    s.lines == s.blank + s.malformed.total
+}
+
+/// `pledgedb DIR import FILE...`: imports each file, prints each summary,
+/// and fails when a file could not be read at all.
+pub fn cron(
+    dir: &Path,
+    geoip: Option<&Path>,
+    files: &[PathBuf],
+    format: Option<&str>,
+    domain: Option<&str>,
+) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let opts = match options(format, domain) {
+        Ok(o) => o,
+        Err(e) => {
+            crate::repl::report(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let shell = match crate::shell::Shell::open(dir, geoip) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::repl::report(&e);
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    for (i, f) in files.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(out);
+        }
+        let db = match shell.db() {
+            Ok(db) => db,
+            Err(e) => {
+                crate::repl::report(&e);
+                return ExitCode::FAILURE;
+            }
+        };
+        match import_one(db, f, &opts, &mut out) {
+            Ok(s) if nothing_read(&s) => {
+                failed = true;
+                let _ = out.flush();
+                crate::repl::report(&fail(format!(
+                    "nothing could be read from {}: {} lines, {} malformed",
+                    f.display(),
+                    s.lines,
+                    s.malformed.total
+                )));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failed = true;
+                let _ = out.flush();
+                crate::repl::report(&e);
+            }
+        }
+    }
+    let _ = out.flush();
+    if let Err(e) = shell.close() {
+        crate::repl::report(&e);
+        failed = true;
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,203 @@
+//! Reading input: the interactive loop (rustyline, with history and
+//! multi-line statements), scripts on standard input, and `-c` commands.
+
+use crate::script::{Item, Splitter, split_all};
+use crate::shell::{Flow, Shell, ShellError, list_or_none};
+use pledgedb_core::text::contains_ip;
+use rustyline::error::ReadlineError;
+use rustyline::history::{FileHistory, History};
+use rustyline::{Config, Editor};
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The prompt of a new statement.
+pub const PROMPT: &str = "pledgedb> ";
+/// The prompt of a statement's next line.
+pub const CONTINUE_PROMPT: &str = "   ...> ";
+
+/// The history file: `$HOME/.pledgedb_history`, never inside the data
+/// directory (history may hold client ids that the data directory must
+/// not).
+fn history_path() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".pledgedb_history"))
+}
+
+/// Runs one item, printing its error. Returns whether to go on, and
+/// whether it failed.
+fn run_item(shell: &mut Shell, item: &Item) -> (Flow, bool) {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let r = shell.run(item, &mut out);
+    let _ = out.flush();
+    drop(out);
+    match r {
+        Ok(flow) => (flow, false),
+        Err(e) if e.is_broken_pipe() => (Flow::Quit, true),
+        Err(e) => {
+            report(&e);
+            (Flow::Continue, true)
+        }
+    }
+}
+
+/// Prints an error to standard error.
+pub fn report(e: &ShellError) {
+    eprintln!("Error: {e}");
+}
+
+fn banner(shell: &Shell) {
+    let domains = shell.db().map(|db| db.domains()).unwrap_or_default();
+    let using = shell.domain_name().map_or_else(
+        || "choose a domain with .use DOMAIN".to_string(),
+        |d| format!("SQL runs against {d}"),
+    );
+    let geoip = shell.geoip().map_or_else(
+        || "no GeoIP database (countries are ZZ); .geoip PATH adds one".to_string(),
+        |g| format!("GeoIP {}", g.display()),
+    );
+    let mut out = io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "PledgeDB {} shell. Data directory {} ({} domains: {}); {using}; {geoip}.",
+        env!("CARGO_PKG_VERSION"),
+        shell.dir().display(),
+        domains.len(),
+        list_or_none(&domains)
+    );
+    let _ = writeln!(
+        out,
+        "End SQL statements with \";\". Type .help for commands; Ctrl-C cancels a statement, Ctrl-D exits."
+    );
+    let _ = out.flush();
+}
+
+fn save_history(rl: &mut Editor<(), FileHistory>, path: Option<&PathBuf>) {
+    let Some(path) = path else { return };
+    if rl.save_history(path).is_ok() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+/// The interactive loop.
+pub fn interactive(shell: &mut Shell) -> ExitCode {
+    let config = Config::builder()
+        .auto_add_history(false)
+        .history_ignore_dups(true)
+        .and_then(|b| b.max_history_size(10_000))
+        .map(rustyline::config::Builder::build);
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: cannot set up line editing: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut rl: Editor<(), FileHistory> = match Editor::with_config(config) {
+        Ok(rl) => rl,
+        Err(e) => {
+            eprintln!("Error: cannot set up line editing: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let history = history_path();
+    if let Some(p) = &history
+        && p.exists()
+    {
+        let _ = rl.load_history(p);
+    }
+    banner(shell);
+
+    let mut splitter = Splitter::new();
+    let mut lines: Vec<String> = Vec::new();
+    'input: loop {
+        let prompt = if splitter.is_empty() {
+            PROMPT
+        } else {
+            CONTINUE_PROMPT
+        };
+        match rl.readline(prompt) {
+            Ok(input) => {
+                let mut items = Vec::new();
+                for line in input.lines() {
+                    lines.push(line.to_string());
+                    items.extend(splitter.feed(line));
+                }
+                if splitter.is_empty() {
+                    let entry = lines.join("\n");
+                    lines.clear();
+                    // Never keep a line that holds an IP address.
+                    if !entry.trim().is_empty() && !contains_ip(&entry) {
+                        let _ = rl.history_mut().add(&entry);
+                    }
+                }
+                for item in items {
+                    if run_item(shell, &item).0 == Flow::Quit {
+                        break 'input;
+                    }
+                }
+            }
+            Err(ReadlineError::Interrupted) => {
+                splitter.clear();
+                lines.clear();
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("Error: cannot read the terminal: {e}");
+                save_history(&mut rl, history.as_ref());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    save_history(&mut rl, history.as_ref());
+    ExitCode::SUCCESS
+}
+
+/// Runs a script: every statement and dot-command read, stopping with a
+/// failure at the first error.
+pub fn batch(shell: &mut Shell, input: impl BufRead) -> ExitCode {
+    let mut splitter = Splitter::new();
+    for line in input.lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("Error: cannot read standard input: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for item in splitter.feed(&line) {
+            match run_item(shell, &item) {
+                (_, true) => return ExitCode::FAILURE,
+                (Flow::Quit, false) => return ExitCode::SUCCESS,
+                (Flow::Continue, false) => {}
+            }
+        }
+    }
+    if let Some(item) = splitter.finish()
+        && run_item(shell, &item).1
+    {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs `-c` arguments in order, stopping with a failure at the first
+/// error.
+pub fn commands(shell: &mut Shell, cmds: &[String]) -> ExitCode {
+    for cmd in cmds {
+        for item in split_all(cmd) {
+            match run_item(shell, &item) {
+                (_, true) => return ExitCode::FAILURE,
+                (Flow::Quit, false) => return ExitCode::SUCCESS,
+                (Flow::Continue, false) => {}
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
