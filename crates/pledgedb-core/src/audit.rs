@@ -92,16 +92,17 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<u64> {
     out
 }
 
-/// Whether printable bytes hold an IPv4 dotted quad (`203.0.113.9`) or an
-/// IPv6 address with at least three hexadecimal groups (`2001:db8::1`,
-/// `::ffff:192.0.2.1`, the full eight-group form).
+/// Whether printable bytes hold an IPv4 dotted quad (`203.0.113.9`), an
+/// IPv6 address with an embedded IPv4 part (`::ffff:192.0.2.1`), or an IPv6
+/// address with at least three groups and seven hex digits (`2001:db8::1`,
+/// `fe80::1:2:3`, the full eight-group form).
 ///
-/// This is stricter than the scrubber, which also redacts two-group short
-/// forms such as `fe80::1` from stored text: in the binary parts of a file
-/// (hashes, varints, sketches) a lone `::` between a few hex digits occurs
-/// by chance, and an audit that cried wolf would be worthless. Two-group
-/// forms are loopback, link-local or documentation addresses in practice,
-/// and the scrubber keeps them out of stored text anyway.
+/// This is stricter than the scrubber, which redacts every form from stored
+/// text: in the binary parts of a file (hashes, bit-packed columns,
+/// sketches) short forms such as `99::` or `1:3:3::` occur by chance, and an
+/// audit that cried wolf would be worthless. Addresses that short are
+/// loopback, link-local or made-up in practice, and the scrubber keeps them
+/// out of stored text anyway.
 #[must_use]
 pub fn ip_shaped(run: &[u8]) -> bool {
     let is_tok = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
@@ -167,8 +168,12 @@ fn ipv6_strong(cand: &[u8]) -> bool {
     if s.parse::<std::net::Ipv6Addr>().is_err() {
         return false;
     }
+    if s.contains('.') {
+        return true;
+    }
     let groups = s.split(':').filter(|g| !g.is_empty()).count();
-    groups >= 3 || s.contains('.')
+    let hex_digits = s.bytes().filter(u8::is_ascii_hexdigit).count();
+    groups >= 3 && hex_digits >= 7
 }
 
 #[cfg(test)]

@@ -336,14 +336,13 @@ pub fn run(args: &DemoArgs, out: &mut impl Write) -> Result<(), DemoError> {
     )?;
     let audit = crate::admin::print_audit(&data, out)?;
     if !audit.is_clean() {
-        // The tour goes on: the places are listed above, and
-        // `pledgedb DATA -c .audit` repeats the check with a failing exit
-        // status.
-        writeln!(
-            out,
-            "  Not clean: `pledgedb {} -c .audit` repeats the check (and fails).",
+        // IP-shaped text in a file breaks promise P1: the places are listed
+        // above, and the demo fails.
+        return Err(fail(format!(
+            "the audit found IP-shaped text in {} place(s) under {}",
+            audit.findings.len(),
             data.display()
-        )?;
+        )));
     }
 
     writeln!(out)?;
