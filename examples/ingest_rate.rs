@@ -20,13 +20,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hits: Vec<_> = Workload::new(cfg).take(n).collect();
     eprintln!("generated {n} hits in {:.2} s", t.elapsed().as_secs_f64());
     let dir = tempfile::tempdir()?;
-    let mut config = Config::default();
-    config.background_compaction = false;
-    config.clock = std::sync::Arc::new(pledgedb::ManualClock::new(pledgedb::Timestamp(
-        hits.last()
-            .and_then(|h| h.timestamp)
-            .map_or(0, |t| t.0 + 3_600_000),
-    )));
+    let last = hits.last().and_then(|h| h.timestamp).map_or(0, |t| t.0);
+    let config = Config {
+        background_compaction: false,
+        clock: std::sync::Arc::new(pledgedb::ManualClock::new(pledgedb::Timestamp(
+            last + 3_600_000,
+        ))),
+        ..Config::default()
+    };
     let db = Db::open(dir.path(), config)?;
     let t = Instant::now();
     let mut it = hits.into_iter();
