@@ -851,64 +851,6 @@ proptest! {
     }
 }
 
-/// Median and minimum of `rounds` timings of `f`. The minimum is the one
-/// to read on a busy machine: it excludes preemption.
-fn time(rounds: usize, mut f: impl FnMut()) -> (std::time::Duration, std::time::Duration) {
-    let mut times: Vec<std::time::Duration> = (0..rounds)
-        .map(|_| {
-            let start = std::time::Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort_unstable();
-    (times[rounds / 2], times[0])
-}
-
-/// Timing of a realistic 4096-event block. Run with
-/// `cargo test --release -- --ignored --nocapture codec_timing`.
-#[test]
-#[ignore = "timing, run in release mode by hand"]
-fn codec_timing() {
-    let events = realistic_page_views(4096, 7);
-    let mixed = mixed_events(4096, 9);
-    for (name, events) in [("page views", &events), ("mixed", &mixed)] {
-        let mut enc = BlockEncoder::new();
-        let mut out = Vec::new();
-        let rounds = 400;
-        let encode = time(rounds, || {
-            out.clear();
-            enc.encode(std::hint::black_box(events), &mut out);
-        });
-        let decode = time(rounds, || {
-            assert_eq!(
-                decode_block(std::hint::black_box(&out)).unwrap().len(),
-                4096
-            );
-        });
-        let view = BlockView::parse(&out).unwrap();
-        let scan = time(rounds, || {
-            let n = view.paths().unwrap().len() + view.types().unwrap().len();
-            assert_eq!(n, 2 * 4096);
-        });
-        // Reference floor: cloning and dropping the events themselves.
-        let clone = time(rounds, || drop(std::hint::black_box(events.clone())));
-        println!(
-            "{name}: {} bytes ({:.2} B/event); median/min: encode {:?}/{:?}, decode all {:?}/{:?} (Vec<Event> clone+drop {:?}/{:?}), paths+types {:?}/{:?}",
-            out.len(),
-            out.len() as f64 / 4096.0,
-            encode.0,
-            encode.1,
-            decode.0,
-            decode.1,
-            clone.0,
-            clone.1,
-            scan.0,
-            scan.1,
-        );
-    }
-}
-
 #[test]
 fn identity_column_beats_plain_dictionaries() {
     // The alternative from the design discussion: separate visitor and
