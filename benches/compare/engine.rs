@@ -80,6 +80,12 @@ pub trait Engine {
     fn drop_days(&mut self, domain: &str, before: Day) -> Result<()>;
     /// The directory holding the engine's files.
     fn dir(&self) -> &Path;
+    /// PledgeDB only: the bytes of `domain`'s stored events re-encoded as
+    /// blocks of 4,096 events per day (the block payload without the files
+    /// around it).
+    fn block_bytes(&self, _domain: &str) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// Bytes of every file under `dir`.
@@ -107,14 +113,37 @@ pub fn dir_contains(dir: &Path, needle: &[u8]) -> Result<bool> {
             if dir_contains(&entry.path(), needle)? {
                 return Ok(true);
             }
-        } else if ft.is_file() {
-            let bytes = std::fs::read(entry.path())?;
-            if finder.find(&bytes).is_some() {
-                return Ok(true);
-            }
+        } else if ft.is_file() && file_contains(&entry.path(), &finder)? {
+            return Ok(true);
         }
     }
     Ok(false)
+}
+
+/// Reads a file in 1 MiB pieces (keeping the last bytes of each piece, so a
+/// needle across two pieces is found): the scan itself must not add the
+/// size of a large database to the engine's peak memory.
+fn file_contains(path: &Path, finder: &memchr::memmem::Finder<'_>) -> Result<bool> {
+    use std::io::Read;
+    const PIECE: usize = 1 << 20;
+    let keep = finder.needle().len().saturating_sub(1);
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; PIECE + keep];
+    let mut have = 0;
+    loop {
+        let n = f.read(&mut buf[have..])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        have += n;
+        if finder.find(&buf[..have]).is_some() {
+            return Ok(true);
+        }
+        if have > keep {
+            buf.copy_within(have - keep..have, 0);
+            have = keep;
+        }
+    }
 }
 
 /// Records erasure steps: times only the operations, not the byte scans

@@ -469,10 +469,21 @@ struct Row {
     better: Better,
 }
 
+/// A ratio with two significant digits below 10.
+fn times(r: f64) -> String {
+    if r < 1.0 {
+        format!("{r:.2}×")
+    } else if r < 10.0 {
+        format!("{r:.1}×")
+    } else {
+        format!("{r:.0}×")
+    }
+}
+
 fn ratio(p: Option<f64>, o: Option<f64>, better: Better) -> String {
     match (p, o, better) {
-        (Some(p), Some(o), Better::Higher) if o > 0.0 => format!("{:.1}×", p / o),
-        (Some(p), Some(o), Better::Lower) if p > 0.0 => format!("{:.1}×", o / p),
+        (Some(p), Some(o), Better::Higher) if o > 0.0 => times(p / o),
+        (Some(p), Some(o), Better::Lower) if p > 0.0 => times(o / p),
         (Some(_), None, Better::Lower) => "∞".into(),
         _ => "—".into(),
     }
@@ -533,7 +544,8 @@ fn render(
             better: Better::None,
         },
         Row {
-            what: "Bytes per page-view event after compaction (page views only)".into(),
+            what: "Bytes per page-view event after compaction (page views only, one busy domain)"
+                .into(),
             vals: get(&|i| all.pv.get(i).map(|x| per(x.bytes_after_compact, x.stored))),
             fmt: f1,
             better: Better::Lower,
@@ -654,6 +666,16 @@ fn render(
             mib(generator.peak_rss_kib),
             mem.wall_secs
         );
+        let curve: Vec<String> = mem
+            .curve
+            .iter()
+            .map(|(n, t, kib)| format!("{}M {:.0} s {:.0} MiB", n / 1_000_000, t, mib(*kib)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "RSS while ingesting (hits, seconds, RSS): {}.",
+            curve.join("; ")
+        );
     }
     let names = ["PledgeDB", "SQLite", "redb"];
     let _ = writeln!(
@@ -667,6 +689,26 @@ fn render(
             x.ingest_secs - x.durable_secs,
             x.durable_secs
         );
+    }
+    if let Some((x, Some(block))) = all.pv.first().map(|x| (x, x.block_bytes)) {
+        let _ = writeln!(
+            o,
+            "\n**PledgeDB page-view-only files:** {:.1} bytes per page view on disk, of which the event blocks (re-encoded, 4,096 events per block) are {:.1}; the rest is each day segment's visitor index (a 16-byte erase tag per visitor), its roll-up, redb's file structure and the domain's control and aggregate files.",
+            x.bytes_after_compact as f64 / x.stored.max(1) as f64,
+            block as f64 / x.stored.max(1) as f64
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n**Peak RSS of the main run after each phase** (MiB):\n"
+    );
+    for (name, x) in names.iter().zip(main) {
+        let phases: Vec<String> = x
+            .phases
+            .iter()
+            .map(|(p, kib)| format!("{p} {:.0}", mib(*kib)))
+            .collect();
+        let _ = writeln!(o, "- {name}: {}", phases.join(", "));
     }
     let _ = writeln!(
         o,

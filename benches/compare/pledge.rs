@@ -184,4 +184,19 @@ impl Engine for Pledge {
     fn dir(&self) -> &Path {
         &self.dir
     }
+
+    fn block_bytes(&self, domain: &str) -> Result<Option<u64>> {
+        let d = self.db.domain(domain)?;
+        let mut total = 0u64;
+        let mut out = Vec::new();
+        for day in d.segment_days() {
+            let events = d.events(TimeRange::new(day.start(), day.end()))?;
+            for chunk in events.chunks(4_096) {
+                out.clear();
+                pledgedb::codec::encode_block(chunk, &mut out);
+                total += out.len() as u64;
+            }
+        }
+        Ok(Some(total))
+    }
 }

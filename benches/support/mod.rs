@@ -9,12 +9,16 @@ use pledgedb_workload::{COUNTRY_NETWORKS, Workload, WorkloadConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Two seconds of measurement, 20 samples, one second of warm-up.
+/// Two seconds of measurement, 20 samples, one second of warm-up, and a
+/// lighter analysis (10,000 bootstrap resamples, no plots), so one
+/// benchmark takes about four seconds.
 pub fn config() -> Criterion {
     Criterion::default()
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_secs(1))
         .sample_size(20)
+        .nresamples(10_000)
+        .without_plots()
 }
 
 /// The country database matching the workload's client networks.
