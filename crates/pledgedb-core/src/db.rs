@@ -166,6 +166,7 @@ impl Db {
         };
         create_dir(&dir)?;
         create_dir(&dir.join(DOMAINS_DIR))?;
+        crate::storage::sweep_temporaries(&dir)?;
         let opener = crate::storage::Opener::new(config.backend.clone());
         let (global, state) = GlobalFile::open(&opener, &dir)?;
         let pool = WriterPool::start(config.writer)?;
@@ -342,10 +343,7 @@ impl Db {
     pub fn opt_out(&self, token: &str) -> Result<(), StorageError> {
         let h = opt_out_hash(&self.inner.opt_out_key, token);
         self.inner.global.lock().set_opt_out(h, true)?;
-        let newly = self.inner.opt_outs.write().insert(h);
-        if newly {
-            self.inner.global.lock().add_counter("opt_outs", 1)?;
-        }
+        self.inner.opt_outs.write().insert(h);
         Ok(())
     }
 

@@ -170,16 +170,29 @@ impl Db {
 
     /// Adds the in-memory drop counters to the durable ones.
     pub(crate) fn persist_counters(&self) -> Result<(), StorageError> {
-        let g = self.inner.global.lock();
-        for r in REASONS {
-            let n = self.inner.counters.dropped[drop_index(r)].swap(0, Ordering::Relaxed);
-            if n > 0
-                && let Err(e) = g.add_counter(&format!("dropped.{}", r.as_str()), n)
-            {
-                self.inner.counters.dropped[drop_index(r)].fetch_add(n, Ordering::Relaxed);
-                return Err(e);
+        let names: Vec<String> = REASONS
+            .iter()
+            .map(|r| format!("dropped.{}", r.as_str()))
+            .collect();
+        let taken: Vec<u64> = REASONS
+            .iter()
+            .map(|r| self.inner.counters.dropped[drop_index(*r)].swap(0, Ordering::Relaxed))
+            .collect();
+        if taken.iter().all(|n| *n == 0) {
+            return Ok(());
+        }
+        let deltas: Vec<(&str, u64)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(taken.iter().copied())
+            .collect();
+        let result = self.inner.global.lock().add_counters(&deltas);
+        if result.is_err() {
+            // Not lost: added again at the next flush.
+            for (r, n) in REASONS.iter().zip(taken) {
+                self.inner.counters.dropped[drop_index(*r)].fetch_add(n, Ordering::Relaxed);
             }
         }
-        Ok(())
+        result
     }
 }

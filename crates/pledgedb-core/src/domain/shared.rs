@@ -56,6 +56,10 @@ impl DomainShared {
         let dir = data_dir.join(DOMAINS_DIR).join(name);
         let seg_dir = dir.join(SEGMENT_DIR);
         create_dir(&seg_dir)?;
+        // What an interrupted creation or rewrite left: the originals are
+        // intact, the copies are discarded and the jobs run again.
+        crate::storage::sweep_temporaries(&dir)?;
+        crate::storage::sweep_temporaries(&seg_dir)?;
         let (control, secret, settings) = ControlFile::open(opener, &dir, defaults)?;
         let mut segments = BTreeMap::new();
         let entries = std::fs::read_dir(&seg_dir).map_err(|e| StorageError::io(&seg_dir, e))?;
@@ -67,10 +71,6 @@ impl DomainShared {
             };
             if let Some(day) = parse_segment_file_name(file_name) {
                 segments.insert(day, Arc::new(Segment::open(opener, &seg_dir, day)?));
-            } else if file_name.ends_with(".tmp") {
-                // A rewrite that did not reach its rename: the original is
-                // intact, the copy is discarded and the job runs again.
-                crate::storage::remove_file(&entry.path())?;
             }
         }
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();

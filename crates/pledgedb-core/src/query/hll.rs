@@ -123,29 +123,33 @@ impl Hll {
         }
     }
 
-    /// The estimated number of distinct ids.
+    /// The estimated number of distinct ids. Total on any sketch, also one
+    /// decoded from a damaged file: register numbers past the last register
+    /// are ignored, and a short dense sketch counts its missing registers
+    /// as zero.
     #[must_use]
     pub fn estimate(&self) -> u64 {
-        let m = REGISTERS as f64;
-        let (zeros, sum) = match self {
+        let mut regs = [0u8; REGISTERS];
+        match self {
             Hll::Sparse(entries) => {
-                let nonzero = entries.len();
-                let sum: f64 = entries
-                    .iter()
-                    .map(|e| 2f64.powi(-((e & 0xff) as i32)))
-                    .sum::<f64>()
-                    + (REGISTERS - nonzero) as f64;
-                (REGISTERS - nonzero, sum)
+                for e in entries {
+                    if let Some(r) = regs.get_mut((e >> 8) as usize) {
+                        *r = (*r).max((e & 0xff) as u8);
+                    }
+                }
             }
-            Hll::Dense(regs) => {
-                let zeros = regs.iter().filter(|r| **r == 0).count();
-                let sum: f64 = regs.iter().map(|r| 2f64.powi(-i32::from(*r))).sum();
-                (zeros, sum)
+            Hll::Dense(d) => {
+                for (r, v) in regs.iter_mut().zip(d) {
+                    *r = *v;
+                }
             }
-        };
+        }
+        let m = REGISTERS as f64;
+        let zeros = regs.iter().filter(|r| **r == 0).count();
         if zeros == REGISTERS {
             return 0;
         }
+        let sum: f64 = regs.iter().map(|r| 2f64.powi(-i32::from(*r))).sum();
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let raw = alpha * m * m / sum;
         let est = if raw <= 2.5 * m && zeros > 0 {

@@ -93,12 +93,14 @@ pub struct Agg {
 
 impl Agg {
     /// Adds another aggregate into this one.
+    /// Counters saturate, so even a roll-up decoded from a damaged file
+    /// merges without overflow.
     pub fn merge(&mut self, o: &Agg) {
-        self.pageviews += o.pageviews;
-        self.visits += o.visits;
-        self.bounces += o.bounces;
-        self.duration_ms += o.duration_ms;
-        self.events += o.events;
+        self.pageviews = self.pageviews.saturating_add(o.pageviews);
+        self.visits = self.visits.saturating_add(o.visits);
+        self.bounces = self.bounces.saturating_add(o.bounces);
+        self.duration_ms = self.duration_ms.saturating_add(o.duration_ms);
+        self.events = self.events.saturating_add(o.events);
         self.visitors.merge(&o.visitors);
     }
 }

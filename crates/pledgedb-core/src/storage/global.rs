@@ -151,18 +151,27 @@ impl GlobalFile {
         Ok(())
     }
 
-    pub(crate) fn set_opt_out(&self, hash: u128, on: bool) -> Result<(), StorageError> {
+    /// Adds or removes an opt-out hash; returns whether the registry
+    /// changed. A new opt-out also counts in the `opt_outs` counter, in the
+    /// same commit.
+    pub(crate) fn set_opt_out(&self, hash: u128, on: bool) -> Result<bool, StorageError> {
         let tx = self.db.begin_write()?;
+        let changed;
         {
             let mut t = tx.open_table(OPT_OUTS)?;
-            if on {
-                t.insert(hash, ())?;
+            changed = if on {
+                t.insert(hash, ())?.is_none()
             } else {
-                t.remove(hash)?;
+                t.remove(hash)?.is_some()
+            };
+            if on && changed {
+                let mut c = tx.open_table(COUNTERS)?;
+                let cur = c.get("opt_outs")?.map_or(0, |v| v.value());
+                c.insert("opt_outs", cur.saturating_add(1))?;
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(changed)
     }
 
     pub(crate) fn put_salt(&self, day: Day, salt: &[u8; 16]) -> Result<(), StorageError> {
@@ -192,11 +201,21 @@ impl GlobalFile {
     }
 
     pub(crate) fn add_counter(&self, name: &str, by: u64) -> Result<(), StorageError> {
+        self.add_counters(&[(name, by)])
+    }
+
+    /// Adds to several counters in one commit.
+    pub(crate) fn add_counters(&self, deltas: &[(&str, u64)]) -> Result<(), StorageError> {
+        if deltas.iter().all(|(_, by)| *by == 0) {
+            return Ok(());
+        }
         let tx = self.db.begin_write()?;
         {
             let mut t = tx.open_table(COUNTERS)?;
-            let cur = t.get(name)?.map_or(0, |v| v.value());
-            t.insert(name, cur.saturating_add(by))?;
+            for (name, by) in deltas {
+                let cur = t.get(*name)?.map_or(0, |v| v.value());
+                t.insert(*name, cur.saturating_add(*by))?;
+            }
         }
         tx.commit()?;
         Ok(())

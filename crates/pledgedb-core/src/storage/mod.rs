@@ -24,7 +24,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Page cache per open file. Segment files are read in large sequential
 /// blocks, so a small cache per file keeps memory flat however many files are
 /// open.
-const CACHE_BYTES: usize = 4 << 20;
+const CACHE_BYTES: usize = 1 << 20;
 
 /// Supplies the page-store backend of each file the engine opens. The
 /// default is redb's file backend; tests pass a factory whose backends
@@ -75,8 +75,25 @@ impl Opener {
         Opener(factory)
     }
 
-    /// Opens (or creates) a redb file.
+    /// Opens a redb file, creating it if it does not exist. A new file is
+    /// created under a temporary name and renamed into place once redb has
+    /// written its header, so a failure (a full disk) or a crash during the
+    /// creation never leaves a file under the real name that no later open
+    /// accepts.
     pub(crate) fn open(&self, path: &Path) -> Result<Database, StorageError> {
+        if path.exists() {
+            return self.open_raw(path);
+        }
+        let new = new_path(path);
+        remove_file(&new)?;
+        let db = self.open_raw(&new)?;
+        sync_file(&new)?;
+        replace_file(&new, path)?;
+        Ok(db)
+    }
+
+    /// Opens or creates a redb file in place (for temporary files).
+    pub(crate) fn open_raw(&self, path: &Path) -> Result<Database, StorageError> {
         let mut builder = Database::builder();
         builder.set_cache_size(CACHE_BYTES);
         match &self.0 {
@@ -139,6 +156,34 @@ pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The temporary name a new file is created under.
+pub(crate) fn new_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".new");
+    PathBuf::from(s)
+}
+
+/// Deletes what an interrupted creation or rewrite left in a directory:
+/// `*.new` and `*.tmp` files. The files they were to replace are intact.
+pub(crate) fn sweep_temporaries(dir: &Path) -> Result<(), StorageError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StorageError::io(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StorageError::io(dir, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if (name.ends_with(".tmp") || name.ends_with(".new"))
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            remove_file(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Fsyncs a file by path (used after a fresh file was written and closed).
 pub(crate) fn sync_file(path: &Path) -> Result<(), StorageError> {
     File::open(path)
@@ -189,7 +234,7 @@ pub(crate) fn rewrite_fresh(
     let tmp = tmp_path(path);
     remove_file(&tmp)?;
     {
-        let mut fresh = opener.open(&tmp)?;
+        let mut fresh = opener.open_raw(&tmp)?;
         let mut tx = fresh.begin_write()?;
         tx.set_durability(redb::Durability::Immediate)
             .map_err(|e| StorageError::Redb(e.into()))?;

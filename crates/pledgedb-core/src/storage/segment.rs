@@ -15,7 +15,19 @@ use std::path::{Path, PathBuf};
 
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
-pub(crate) const VISITORS: TableDefinition<u128, ()> = TableDefinition::new("visitors");
+/// The visitor index: the low 64 bits of each visitor's erase tag. A
+/// collision can only make an erasure rewrite a segment it did not need to;
+/// the rewrite itself filters by the full tag.
+pub(crate) const VISITORS: TableDefinition<u64, ()> = TableDefinition::new("visitors");
+
+/// The visitor-index key of an erase tag.
+pub(crate) fn index_key(tag: EraseTag) -> u64 {
+    tag as u64
+}
+
+/// A block value is kept just under 64 KiB: redb allocates pages in powers
+/// of two, so a 40 KiB value would take 64 KiB on disk.
+pub(crate) const SEALED_BLOCK_BYTES: usize = 65_000;
 /// The day's roll-up (postcard `DayRollup`) under the key `"day"`, present
 /// once the day is sealed and removed by any later write of events.
 pub(crate) const ROLLUP: TableDefinition<&str, &[u8]> = TableDefinition::new("rollup");
@@ -164,7 +176,7 @@ impl Segment {
             }
             let mut v = tx.open_table(VISITORS)?;
             for tag in tags {
-                v.insert(*tag, ())?;
+                v.insert(index_key(*tag), ())?;
             }
             // New events make the roll-up stale: it goes in the same commit,
             // so a roll-up never disagrees with the events beside it.
@@ -193,7 +205,7 @@ impl Segment {
         let rx = self.db.begin_read()?;
         let t = rx.open_table(VISITORS)?;
         for tag in tags {
-            if t.get(*tag)?.is_some() {
+            if t.get(index_key(*tag))?.is_some() {
                 return Ok(true);
             }
         }
@@ -201,18 +213,23 @@ impl Segment {
     }
 
     /// Writes a fresh copy of this segment to `<path>.tmp`: every block goes
-    /// through `fate`, the visitor index keeps only `keep_tags`. The copy is
-    /// synced and closed; [`Segment::install`] moves it into place.
+    /// through `fate` (or, with `replacement`, the blocks are exactly those,
+    /// numbered from 0), the visitor index loses the `drop_tags`, and the
+    /// roll-up is `rollup`. The copy is written in one transaction, so it
+    /// carries no slack, then synced and closed; [`Segment::install`] moves
+    /// it into place.
     pub(crate) fn write_rewrite(
         &self,
         mut fate: impl FnMut(u64, &[u8]) -> Result<BlockFate, StorageError>,
+        replacement: Option<&[Vec<u8>]>,
         drop_tags: &HashSet<EraseTag>,
         rollup: Option<&[u8]>,
     ) -> Result<PathBuf, StorageError> {
+        let drop_keys: HashSet<u64> = drop_tags.iter().map(|t| index_key(*t)).collect();
         let tmp = tmp_path(&self.path);
         super::remove_file(&tmp)?;
         {
-            let fresh = self.opener.open(&tmp)?;
+            let fresh = self.opener.open_raw(&tmp)?;
             let mut tx = fresh.begin_write()?;
             tx.set_durability(Durability::Immediate)
                 .map_err(|e| StorageError::Redb(e.into()))?;
@@ -224,7 +241,17 @@ impl Segment {
                     meta.insert(k.value(), v.value())?;
                 }
                 let mut blocks = tx.open_table(BLOCKS)?;
-                for row in rx.open_table(BLOCKS)?.iter()? {
+                if let Some(new) = replacement {
+                    for (id, b) in new.iter().enumerate() {
+                        blocks.insert(id as u64, b.as_slice())?;
+                    }
+                }
+                let old_blocks = rx.open_table(BLOCKS)?;
+                let old_rows = match replacement {
+                    Some(_) => None,
+                    None => Some(old_blocks.iter()?),
+                };
+                for row in old_rows.into_iter().flatten() {
                     let (k, v) = row?;
                     match fate(k.value(), v.value())? {
                         BlockFate::Keep => {
@@ -239,7 +266,7 @@ impl Segment {
                 let mut vis = tx.open_table(VISITORS)?;
                 for row in rx.open_table(VISITORS)?.iter()? {
                     let (k, _) = row?;
-                    if !drop_tags.contains(&k.value()) {
+                    if !drop_keys.contains(&k.value()) {
                         vis.insert(k.value(), ())?;
                     }
                 }
@@ -249,9 +276,6 @@ impl Segment {
                 }
             }
             tx.commit()?;
-            drop(rx);
-            let mut fresh = fresh;
-            fresh.compact()?;
         }
         sync_file(&tmp)?;
         Ok(tmp)

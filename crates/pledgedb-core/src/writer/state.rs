@@ -18,7 +18,7 @@ const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 const MAX_OPEN_SESSIONS: usize = 200_000;
 /// Day buffers kept per writer between commits; older ones are evicted (their
 /// blocks are already durable; later events of that day start a new block).
-const MAX_DAY_BUFFERS: usize = 256;
+const MAX_DAY_BUFFERS: usize = 64;
 
 struct DayBuf {
     /// Id of the open block (the one still growing).
@@ -273,6 +273,7 @@ impl WriterState {
                 encode_block(&kept, &mut out);
                 Ok(BlockFate::Replace(out))
             },
+            None,
             &drop_tags,
             None,
         )?;
@@ -346,10 +347,23 @@ impl WriterState {
         }
         let events = crate::query::segment_events(&seg)?;
         let rollup = crate::query::rollup(&events);
+        let blocks = pack_blocks(&events);
         drop(events);
         let bytes = postcard::to_allocvec(&rollup)
             .map_err(|e| StorageError::corrupt(&seg.path, format!("encode roll-up: {e}")))?;
-        let tmp = seg.write_rewrite(|_, _| Ok(BlockFate::Keep), &HashSet::new(), Some(&bytes))?;
+        let tmp = seg.write_rewrite(
+            |_, _| Ok(BlockFate::Keep),
+            Some(&blocks),
+            &HashSet::new(),
+            Some(&bytes),
+        )?;
+        // The blocks were renumbered: this day's buffer (already durable)
+        // must not write its open block under its old id again.
+        if let Some(d) = self.domains.get_mut(&shared.name)
+            && Arc::ptr_eq(&d.shared, shared)
+        {
+            d.days.remove(&day);
+        }
         let fresh = Arc::new(seg.install(&tmp, &shared.seg_dir)?);
         shared.segments.write().insert(day, fresh);
         Ok(true)
@@ -364,6 +378,33 @@ impl WriterState {
             self.domains.remove(&shared.name);
         }
     }
+}
+
+/// Packs a finished day's events into blocks that each encode to just under
+/// [`SEALED_BLOCK_BYTES`], so no block wastes most of a 64 KiB page.
+fn pack_blocks(events: &[Event]) -> Vec<Vec<u8>> {
+    use crate::storage::segment::SEALED_BLOCK_BYTES;
+    let mut blocks = Vec::new();
+    let mut rest = events;
+    let mut guess = 4096usize;
+    while !rest.is_empty() {
+        let mut n = guess.min(rest.len()).max(1);
+        loop {
+            let mut out = Vec::new();
+            encode_block(&rest[..n], &mut out);
+            if out.len() <= SEALED_BLOCK_BYTES || n == 1 {
+                // Next time aim at the limit from this block's density.
+                let per_event = out.len().max(1) as f64 / n as f64;
+                guess = ((SEALED_BLOCK_BYTES as f64 * 0.97 / per_event) as usize).max(1);
+                blocks.push(out);
+                rest = &rest[n..];
+                break;
+            }
+            n = ((n as f64 * SEALED_BLOCK_BYTES as f64 * 0.97 / out.len() as f64) as usize)
+                .clamp(1, n - 1);
+        }
+    }
+    blocks
 }
 
 /// The session of an event: the visitor's open visit if its last event was
