@@ -24,7 +24,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Page cache per open file. Segment files are read in large sequential
 /// blocks, so a small cache per file keeps memory flat however many files are
 /// open.
-const CACHE_BYTES: usize = 1 << 20;
+const CACHE_BYTES: usize = 256 << 10;
 
 /// Supplies the page-store backend of each file the engine opens. The
 /// default is redb's file backend; tests pass a factory whose backends
