@@ -464,3 +464,40 @@ fn form_analytics_replay_and_heatmap_say_exactly_what_happened() {
     let as_tuples: Vec<(i32, i32, u64)> = cells.iter().map(|c| (c.x, c.y, c.clicks)).collect();
     assert_eq!(as_tuples, vec![(0, 0, 2), (10, 0, 1), (250, 250, 1)]);
 }
+
+#[test]
+fn a_late_event_unseals_its_day_until_the_next_compaction() {
+    let (_env, db, days) = loaded();
+    let d = db.domain("shop.example").unwrap();
+    let q = Query::days(days);
+    // Read the roll-ups once, so they are cached.
+    let before = d.metrics(&q).unwrap();
+    assert!(
+        d.explain(&q)
+            .unwrap()
+            .iter()
+            .all(|(_, s)| *s == Source::Rollup)
+    );
+    let late = Hit::page_view("shop.example", "/late-arrival")
+        .client_id("latecomer")
+        .at(days.first.start().plus_millis(3_600_000));
+    assert_eq!(db.ingest(late).unwrap(), pledgedb::Ingested::Queued);
+    db.flush().unwrap();
+    let sources = d.explain(&q).unwrap();
+    assert_eq!(
+        sources[0],
+        (days.first, Source::Raw),
+        "the late event removed the roll-up"
+    );
+    let after = d.metrics(&q).unwrap();
+    assert_eq!(after.pageviews, before.pageviews + 1);
+    assert_eq!(after, d.metrics(&q.clone().raw()).unwrap());
+    assert_eq!(db.compact_now().unwrap().segments_sealed, 1);
+    assert!(
+        d.explain(&q)
+            .unwrap()
+            .iter()
+            .all(|(_, s)| *s == Source::Rollup)
+    );
+    assert_eq!(d.metrics(&q).unwrap(), after);
+}

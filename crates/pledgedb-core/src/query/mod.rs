@@ -258,7 +258,7 @@ impl Domain {
                 && self.rollup_usable(day, &seg)?
                 && let Some(r) = seg.rollup()?
             {
-                out.push((day, r, Source::Rollup));
+                out.push((day, DayRollup::clone(&r), Source::Rollup));
                 continue;
             }
             let mut events = Vec::new();

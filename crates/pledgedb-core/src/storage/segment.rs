@@ -61,6 +61,11 @@ pub(crate) struct Segment {
     pub(crate) day: Day,
     pub(crate) path: PathBuf,
     pub(crate) db: Database,
+    /// The decoded roll-up, once read: dashboards ask for the same days
+    /// again and again. Cleared by every write of events.
+    /// With a generation that every write of events bumps, so a roll-up
+    /// read before a write is never cached after it.
+    rollup_cache: parking_lot::Mutex<(u64, Option<std::sync::Arc<crate::query::DayRollup>>)>,
 }
 
 impl std::fmt::Debug for Segment {
@@ -79,6 +84,7 @@ impl Segment {
             day,
             path,
             db,
+            rollup_cache: parking_lot::Mutex::new((0, None)),
         };
         seg.init()?;
         Ok(seg)
@@ -127,7 +133,28 @@ impl Segment {
     }
 
     /// The day's roll-up, if the day is sealed.
-    pub(crate) fn rollup(&self) -> Result<Option<crate::query::DayRollup>, StorageError> {
+    pub(crate) fn rollup(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::query::DayRollup>>, StorageError> {
+        let generation = {
+            let cache = self.rollup_cache.lock();
+            if let Some(r) = cache.1.as_ref() {
+                return Ok(Some(std::sync::Arc::clone(r)));
+            }
+            cache.0
+        };
+        let Some(r) = self.read_rollup()? else {
+            return Ok(None);
+        };
+        let r = std::sync::Arc::new(r);
+        let mut cache = self.rollup_cache.lock();
+        if cache.0 == generation {
+            cache.1 = Some(std::sync::Arc::clone(&r));
+        }
+        Ok(Some(r))
+    }
+
+    fn read_rollup(&self) -> Result<Option<crate::query::DayRollup>, StorageError> {
         let rx = self.db.begin_read()?;
         let t = match rx.open_table(ROLLUP) {
             Ok(t) => t,
@@ -182,8 +209,12 @@ impl Segment {
             // so a roll-up never disagrees with the events beside it.
             tx.open_table(ROLLUP)?.remove("day")?;
         }
-        tx.commit()?;
-        Ok(())
+        let result = tx.commit().map_err(StorageError::from);
+        // After the commit (ok or not), no roll-up read before it is kept.
+        let mut cache = self.rollup_cache.lock();
+        cache.0 += 1;
+        cache.1 = None;
+        result
     }
 
     /// Calls `f` with every stored block, in id order.

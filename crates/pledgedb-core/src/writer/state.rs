@@ -310,7 +310,7 @@ impl WriterState {
                 seg.rollup()?
             };
             let rollup = match stored {
-                Some(r) => r,
+                Some(r) => crate::query::DayRollup::clone(&r),
                 None => {
                     let mut filter = shared.erased_filter();
                     let events: Vec<Event> = crate::query::segment_events(&seg)?
