@@ -27,14 +27,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 #[test]
 fn merging_roll_ups_with_huge_counters_does_not_panic() {
-    let mut day = DayRollup::default();
-    day.totals = Agg {
-        pageviews: u64::MAX - 1,
-        visits: u64::MAX,
-        bounces: u64::MAX,
-        duration_ms: u64::MAX,
-        events: u64::MAX,
-        visitors: Hll::new(),
+    let day = DayRollup {
+        totals: Agg {
+            pageviews: u64::MAX - 1,
+            visits: u64::MAX,
+            bounces: u64::MAX,
+            duration_ms: u64::MAX,
+            events: u64::MAX,
+            visitors: Hll::new(),
+        },
+        ..DayRollup::default()
     };
     let copy = day.clone();
     let r = catch_unwind(AssertUnwindSafe(|| {

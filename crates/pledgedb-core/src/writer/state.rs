@@ -177,6 +177,15 @@ impl WriterState {
                         buf.open_dirty = false;
                     }
                     Err(e) => {
+                        // redb refuses every later operation on a file whose
+                        // backend failed ("previous I/O error"): forget this
+                        // handle so the retry reopens the file, which redb
+                        // then repairs to its last good commit.
+                        let removed = d.shared.segments.write().remove(day);
+                        drop(removed);
+                        // Reopen now if no reader holds the old handle, so
+                        // reads keep seeing the day; else the retry does.
+                        let _ = d.shared.segment_for_write(*day);
                         first_err.get_or_insert(e);
                     }
                 }
