@@ -34,7 +34,10 @@ pub trait BackendFactory: Send + Sync + std::fmt::Debug {
     fn backend(&self, path: &Path) -> std::io::Result<Box<dyn redb::StorageBackend>>;
 }
 
-/// Forwards to a boxed backend (redb takes backends by value).
+use std::ops::Bound;
+
+/// Forwards every method, locking included, to a boxed backend (redb takes
+/// backends by value).
 #[derive(Debug)]
 struct Boxed(Box<dyn redb::StorageBackend>);
 
@@ -59,10 +62,37 @@ impl redb::StorageBackend for Boxed {
     }
     fn try_lock_range(
         &self,
-        start: std::ops::Bound<u64>,
-        end: std::ops::Bound<u64>,
+        start: Bound<u64>,
+        end: Bound<u64>,
     ) -> Result<bool, redb::BackendError> {
         self.0.try_lock_range(start, end)
+    }
+    fn try_lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.0.try_lock_shared_range(start, end)
+    }
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.0.lock_range(start, end)
+    }
+    fn lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<(), redb::BackendError> {
+        self.0.lock_shared_range(start, end)
+    }
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.0.unlock_range(start, end)
+    }
+    fn query_lock_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.0.query_lock_range(start, end)
     }
 }
 
