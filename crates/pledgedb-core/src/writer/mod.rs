@@ -52,6 +52,17 @@ pub(crate) struct Pending {
     pub(crate) session: Option<SessionId>,
 }
 
+impl Pending {
+    /// What the caller is told about this event once it is queued.
+    pub(crate) fn outcome(&self) -> crate::ingest::Ingested {
+        if self.event.visitor == crate::event::VisitorId::ANONYMOUS {
+            crate::ingest::Ingested::QueuedAnonymous
+        } else {
+            crate::ingest::Ingested::Queued
+        }
+    }
+}
+
 /// Result of a purge of one segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PurgeOutcome {
