@@ -238,13 +238,20 @@ impl WriterState {
         let mut outcome = PurgeOutcome::default();
         if let Some(d) = self.domains.get_mut(&shared.name)
             && Arc::ptr_eq(&d.shared, shared)
-            && let Some(buf) = d.days.get_mut(&day)
         {
-            let before = buf.open.len();
-            buf.open.retain(|e| !filter.erased(e));
-            if buf.open.len() != before {
-                buf.seen.retain(|v| !filter.visitor_erased(*v));
+            if let Some(buf) = d.days.get_mut(&day) {
+                buf.open.retain(|e| !filter.erased(e));
+                // The rewrite below drops the erased visitors from the
+                // segment's index. Every visitor this buffer believed to be
+                // indexed is forgotten, so that an event of a visitor who
+                // comes back after the purge enters the index again: the
+                // index can never miss a visitor whose events are stored.
+                buf.seen.clear();
             }
+            // An erased visitor who comes back starts a new visit: the
+            // erased session's id is not reused for new events.
+            d.sessions
+                .retain(|v, (_, s)| !filter.visitor_erased(*v) && !filter.session_erased(*s));
         }
         let Some(seg) = shared.segments.read().get(&day).cloned() else {
             return Ok(outcome);
