@@ -133,7 +133,7 @@ pub(crate) fn run(inner: &DbInner) -> Result<CompactionReport, StorageError> {
         report += expire(inner, d, now)?;
         report += seal(inner, d, now)?;
     }
-    report.salts_deleted = rotate_salts(inner, now)?;
+    report.salts_deleted = rotate_salts(inner, now);
     if report.erasures_completed > 0 {
         inner
             .global
@@ -293,19 +293,14 @@ fn purge(
     Ok(report)
 }
 
-/// Deletes cookieless salts older than 48 hours (keeps today's and
-/// yesterday's), and rewrites the global file so their bytes are gone.
-fn rotate_salts(inner: &DbInner, now: Timestamp) -> Result<u64, StorageError> {
+/// Forgets cookieless salts older than 48 hours (keeps today's and
+/// yesterday's). Salts exist only in memory, so nothing is left of them.
+fn rotate_salts(inner: &DbInner, now: Timestamp) -> u64 {
     let keep_from = now.day().plus(-1);
     let mut salts = inner.salts.lock();
-    if !salts.keys().any(|d| *d < keep_from) {
-        return Ok(0);
-    }
-    let mut g = inner.global.lock();
-    let n = g.delete_salts_before(keep_from)?;
-    g.rewrite()?;
+    let before = salts.len();
     salts.retain(|d, _| *d >= keep_from);
-    Ok(n as u64)
+    (before - salts.len()) as u64
 }
 
 impl Db {

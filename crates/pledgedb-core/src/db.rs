@@ -114,6 +114,7 @@ pub(crate) struct DbInner {
     send_gate: RwLock<()>,
     pub(crate) opt_out_key: [u8; 16],
     pub(crate) opt_outs: RwLock<HashSet<u128>>,
+    /// Cookieless salts by day, in memory only: never written to a file.
     pub(crate) salts: Mutex<HashMap<Day, [u8; 16]>>,
     pub(crate) counters: Counters,
     pub(crate) closed: AtomicBool,
@@ -168,7 +169,8 @@ impl Db {
         create_dir(&dir.join(DOMAINS_DIR))?;
         crate::storage::sweep_temporaries(&dir)?;
         let opener = crate::storage::Opener::new(config.backend.clone());
-        let (global, state) = GlobalFile::open(&opener, &dir)?;
+        let (mut global, state) = GlobalFile::open(&opener, &dir)?;
+        global.purge_stored_salts()?;
         let pool = WriterPool::start(config.writer)?;
         let writer_count = pool.len();
         let mut domains = HashMap::new();
@@ -200,7 +202,7 @@ impl Db {
             writer_count,
             opt_out_key: state.opt_out_key,
             opt_outs: RwLock::new(state.opt_outs.into_iter().collect()),
-            salts: Mutex::new(state.salts.into_iter().collect()),
+            salts: Mutex::new(HashMap::new()),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             domain_lock: Mutex::new(()),
@@ -483,7 +485,8 @@ impl DbInner {
         Ok(true)
     }
 
-    /// The cookieless salt of a day, created on first use.
+    /// The cookieless salt of a day, created on first use. Salts live in
+    /// memory only (promise P1): a restart starts the day with a new salt.
     pub(crate) fn salt(&self, day: Day) -> Result<[u8; 16], StorageError> {
         let mut salts = self.salts.lock();
         if let Some(s) = salts.get(&day) {
@@ -492,7 +495,6 @@ impl DbInner {
         let mut s = [0u8; 16];
         getrandom::fill(&mut s)
             .map_err(|e| StorageError::corrupt(&self.dir, format!("no randomness: {e}")))?;
-        self.global.lock().put_salt(day, &s)?;
         salts.insert(day, s);
         Ok(s)
     }
