@@ -16,7 +16,7 @@ use crate::writer::{Msg, PurgeOutcome};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use parking_lot::Mutex;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -251,6 +251,9 @@ fn purge(
         }
         let mut removed = 0u64;
         let mut rewritten = 0u64;
+        // Per request: events removed and segments whose rewrite removed
+        // at least one of them.
+        let mut per_request: HashMap<EraseTag, (u64, u64)> = HashMap::new();
         for day in days {
             let out: PurgeOutcome = ask(inner, d, |reply| Msg::Purge {
                 domain: Arc::clone(d),
@@ -259,10 +262,18 @@ fn purge(
             })?;
             removed += out.events_removed;
             rewritten += u64::from(out.rewritten);
+            for (tag, n) in out.removed_by {
+                let entry = per_request.entry(tag).or_default();
+                entry.0 += n;
+                entry.1 += u64::from(n > 0);
+            }
         }
         let done: Vec<(EraseTag, u64, u64)> = pending
             .iter()
-            .map(|(t, _)| (*t, removed, rewritten))
+            .map(|(t, _)| {
+                let (events, segments) = per_request.get(t).copied().unwrap_or_default();
+                (*t, events, segments)
+            })
             .collect();
         d.control.mark_purged(&done, now)?;
         for (tag, t) in d.control.tombstones()? {

@@ -286,19 +286,7 @@ impl Db {
                 }
             }
         }
-        for g in groups {
-            let sent = self.inner.send(
-                g.shared.writer,
-                Msg::Events(Arc::clone(&g.shared), g.pending),
-            );
-            if sent.is_err() {
-                for i in g.results {
-                    if let Some(r) = results.get_mut(i) {
-                        *r = Err(IngestError::Closed);
-                    }
-                }
-            }
-        }
+        self.inner.send_groups(groups, &mut results);
         results
     }
 
@@ -407,6 +395,24 @@ impl DbInner {
             .map_err(|_| StorageError::WriterGone)
     }
 
+    /// Sends each group of a batch to its writer; the hits of a group that
+    /// could not be sent, and only those, become `Closed`.
+    fn send_groups(&self, groups: Vec<Group>, results: &mut [Result<Ingested, IngestError>]) {
+        for g in groups {
+            let sent = self.send(
+                g.shared.writer,
+                Msg::Events(Arc::clone(&g.shared), g.pending),
+            );
+            if sent.is_err() {
+                for i in g.results {
+                    if let Some(r) = results.get_mut(i) {
+                        *r = Err(IngestError::Closed);
+                    }
+                }
+            }
+        }
+    }
+
     pub(crate) fn flush(&self) -> Result<(), StorageError> {
         match &*self.writers.lock() {
             Some(pool) => pool.flush(),
@@ -423,12 +429,17 @@ impl DbInner {
         }
         crate::compactor::stop(self);
         let pool = self.writers.lock().take();
-        let Some(mut pool) = pool else {
-            return Ok(());
+        let flushed = match pool {
+            Some(mut pool) => {
+                let r = pool.flush();
+                pool.stop();
+                r
+            }
+            None => Ok(()),
         };
-        let r = pool.flush();
-        pool.stop();
-        r
+        // The drop counters of hits gated since the last flush.
+        let counted = self.persist_counters();
+        flushed.and(counted)
     }
 
     pub(crate) fn domain_or_create(&self, name: &str) -> Result<Arc<DomainShared>, StorageError> {
@@ -608,4 +619,55 @@ fn remove_tree(dir: &Path) -> Result<(), StorageError> {
         }
     }
     std::fs::remove_dir(dir).map_err(|e| StorageError::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hit::Consent;
+
+    /// A batch whose events could not reach the writers keeps the results
+    /// of its dropped and refused hits; only the unsent events are `Closed`.
+    #[test]
+    fn a_failed_send_changes_only_the_results_of_the_unsent_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            background_compaction: false,
+            ..Config::default()
+        };
+        let db = Db::open(dir.path(), config).unwrap();
+        db.opt_out("tok").unwrap();
+        let hits = vec![
+            Hit::page_view("a.example", "/").client_id("c"),
+            Hit::page_view("a.example", "/").opt_out_token("tok"),
+            Hit::page_view("Not A Domain", "/"),
+            Hit::page_view("b.example", "/").consent(Consent::Denied),
+        ];
+        let mut results = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for hit in hits {
+            match db.inner.prepare(hit) {
+                Err(e) => results.push(Err(e)),
+                Ok(Prepared::Dropped(r)) => results.push(Ok(Ingested::Dropped(r))),
+                Ok(Prepared::Event(shared, p)) => {
+                    results.push(Ok(p.outcome()));
+                    groups.push(Group {
+                        shared,
+                        pending: vec![p],
+                        results: vec![results.len() - 1],
+                    });
+                }
+            }
+        }
+        db.inner.closed.store(true, Ordering::Release);
+        db.inner.send_groups(groups, &mut results);
+        assert!(matches!(results[0], Err(IngestError::Closed)));
+        assert!(matches!(
+            results[1],
+            Ok(Ingested::Dropped(DropReason::OptedOut))
+        ));
+        assert!(matches!(results[2], Err(IngestError::Hit(_))));
+        assert!(matches!(results[3], Err(IngestError::Closed)));
+        db.inner.closed.store(false, Ordering::Release);
+    }
 }

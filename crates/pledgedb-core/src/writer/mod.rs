@@ -64,10 +64,14 @@ impl Pending {
 }
 
 /// Result of a purge of one segment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PurgeOutcome {
     pub(crate) events_removed: u64,
     pub(crate) rewritten: bool,
+    /// Events removed per erasure request, by the request's erase tag. An
+    /// event covered by two requests (its visitor's and its session's)
+    /// counts for both.
+    pub(crate) removed_by: std::collections::HashMap<crate::identity::EraseTag, u64>,
 }
 
 pub(crate) enum Msg {

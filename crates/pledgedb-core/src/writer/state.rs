@@ -260,6 +260,8 @@ impl WriterState {
             shared.tombstones().into_iter().map(|(t, _)| t).collect();
         let path = seg.path.clone();
         let mut removed = 0u64;
+        let mut removed_by: HashMap<EraseTag, u64> = HashMap::new();
+        let mut tags_of = EventTags::default();
         let tmp = seg.write_rewrite(
             |_, bytes| {
                 let view = BlockView::parse(bytes).map_err(|e| StorageError::Codec {
@@ -280,7 +282,18 @@ impl WriterState {
                 }
                 let events = view.events().map_err(codec)?;
                 let total = events.len();
-                let kept: Vec<Event> = events.into_iter().filter(|e| !filter.erased(e)).collect();
+                let mut kept: Vec<Event> = Vec::with_capacity(total);
+                for e in events {
+                    if !filter.erased(&e) {
+                        kept.push(e);
+                        continue;
+                    }
+                    for tag in tags_of.of(shared, &e) {
+                        if drop_tags.contains(&tag) {
+                            *removed_by.entry(tag).or_default() += 1;
+                        }
+                    }
+                }
                 removed += (total - kept.len()) as u64;
                 if kept.is_empty() {
                     return Ok(BlockFate::Drop);
@@ -297,6 +310,7 @@ impl WriterState {
         shared.segments.write().insert(day, fresh);
         outcome.events_removed = removed;
         outcome.rewritten = true;
+        outcome.removed_by = removed_by;
         Ok(outcome)
     }
 
@@ -393,6 +407,27 @@ impl WriterState {
             self.buffered = self.buffered.saturating_sub(n);
             self.domains.remove(&shared.name);
         }
+    }
+}
+
+/// The erase tags of events' visitors and sessions, computed once each.
+#[derive(Default)]
+struct EventTags {
+    visitors: HashMap<VisitorId, EraseTag>,
+    sessions: HashMap<SessionId, EraseTag>,
+}
+
+impl EventTags {
+    fn of(&mut self, shared: &DomainShared, e: &Event) -> [EraseTag; 2] {
+        let v = *self
+            .visitors
+            .entry(e.visitor)
+            .or_insert_with(|| shared.secret.visitor_tag(e.visitor));
+        let s = *self
+            .sessions
+            .entry(e.session)
+            .or_insert_with(|| shared.secret.session_tag(e.session));
+        [v, s]
     }
 }
 
