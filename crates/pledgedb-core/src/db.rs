@@ -121,6 +121,8 @@ pub(crate) struct DbInner {
     /// Serialises domain creation and removal.
     domain_lock: Mutex<()>,
     pub(crate) compactor: Mutex<Option<crate::compactor::Background>>,
+    /// Domains whose compaction jobs failed in their last pass, by name.
+    pub(crate) job_failures: Mutex<std::collections::BTreeMap<String, crate::health::JobFailure>>,
 }
 
 /// An open data directory. Cheap to clone; all clones share one engine.
@@ -168,7 +170,7 @@ impl Db {
         create_dir(&dir)?;
         create_dir(&dir.join(DOMAINS_DIR))?;
         crate::storage::sweep_temporaries(&dir)?;
-        let opener = crate::storage::Opener::new(config.backend.clone());
+        let opener = crate::storage::Opener::new(config.backend.clone(), &dir);
         let (mut global, state) = GlobalFile::open(&opener, &dir)?;
         global.purge_stored_salts()?;
         let pool = WriterPool::start(config.writer)?;
@@ -207,6 +209,7 @@ impl Db {
             closed: AtomicBool::new(false),
             domain_lock: Mutex::new(()),
             compactor: Mutex::new(None),
+            job_failures: Mutex::new(std::collections::BTreeMap::new()),
             config,
         });
         let db = Db {

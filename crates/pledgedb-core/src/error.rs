@@ -47,6 +47,15 @@ pub enum StorageError {
     /// A writer thread is gone (the database is closing or a writer panicked).
     #[error("the writer for this domain is not running")]
     WriterGone,
+    /// A file could not be read as what it should be (the page store
+    /// failed on it); it is set aside in the quarantine, never read as data.
+    #[error("damaged file {path}: {what}")]
+    Damaged {
+        /// The file concerned.
+        path: PathBuf,
+        /// What failed.
+        what: String,
+    },
 }
 
 macro_rules! redb_into_storage {
@@ -75,12 +84,45 @@ impl StorageError {
         }
     }
 
+    /// Whether the error says that a file's contents are damaged (as
+    /// opposed to a transient failure of the file system or the disk): such
+    /// a file is set aside in the quarantine, never retried as data.
+    pub(crate) fn is_damage(&self) -> bool {
+        match self {
+            StorageError::Damaged { .. }
+            | StorageError::Codec { .. }
+            | StorageError::Corrupt { .. } => true,
+            StorageError::Redb(e) => {
+                matches!(
+                    e,
+                    redb::Error::Corrupted(_)
+                        | redb::Error::UpgradeRequired(_)
+                        | redb::Error::TableTypeMismatch { .. }
+                ) || matches!(e, redb::Error::Io(io) if is_not_a_file(io))
+            }
+            StorageError::Io { source, .. } => is_not_a_file(source),
+            _ => false,
+        }
+    }
+
     pub(crate) fn corrupt(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
         StorageError::Corrupt {
             path: path.into(),
             what: what.into(),
         }
     }
+}
+
+/// A directory (or another non-file) where a file should be, or a file
+/// whose bytes are not what it should hold (the page store reports a wrong
+/// magic number as invalid data).
+fn is_not_a_file(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::IsADirectory
+            | std::io::ErrorKind::NotADirectory
+            | std::io::ErrorKind::InvalidData
+    )
 }
 
 /// Why a data directory could not be opened.

@@ -120,6 +120,10 @@ pub struct PrivacyReport {
     /// Hits dropped before anything was written, by reason, over the life of
     /// the data directory.
     pub hits_dropped: Vec<(DropReason, u64)>,
+    /// Erasure purges past their deadline (see [`Db::health`]).
+    pub overdue_purges: Vec<crate::health::OverduePurge>,
+    /// Files set aside because they could not be read, with their cause.
+    pub quarantined_files: Vec<crate::storage::quarantine::QuarantinedFile>,
 }
 
 const REASONS: [DropReason; 5] = [
@@ -135,6 +139,7 @@ impl Db {
     pub fn privacy_report(&self) -> Result<PrivacyReport, StorageError> {
         self.persist_counters()?;
         let counters = self.inner.global.lock().counters()?;
+        let health = self.health();
         let get = |name: &str| {
             counters
                 .iter()
@@ -165,6 +170,8 @@ impl Db {
                 .iter()
                 .map(|r| (*r, get(&format!("dropped.{}", r.as_str()))))
                 .collect(),
+            overdue_purges: health.overdue_purges,
+            quarantined_files: health.quarantined,
         })
     }
 

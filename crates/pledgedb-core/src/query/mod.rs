@@ -38,8 +38,9 @@ impl DayRange {
     /// The `n` days ending with `last`.
     #[must_use]
     pub fn last_n(last: Day, n: u32) -> Self {
+        let back = i32::try_from(n.max(1) - 1).unwrap_or(i32::MAX);
         DayRange {
-            first: last.plus(1 - n.max(1) as i32),
+            first: last.plus(-back),
             last,
         }
     }
@@ -201,7 +202,7 @@ impl Domain {
         if days.last < days.first {
             return Err(ReadError::Invalid("the range ends before it starts".into()));
         }
-        if days.last.0 - days.first.0 >= MAX_QUERY_DAYS {
+        if i64::from(days.last.0) - i64::from(days.first.0) >= i64::from(MAX_QUERY_DAYS) {
             return Err(ReadError::Invalid(format!(
                 "a query covers at most {MAX_QUERY_DAYS} days"
             )));
