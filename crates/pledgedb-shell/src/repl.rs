@@ -1,6 +1,7 @@
 //! Reading input: the interactive loop (rustyline, with history and
 //! multi-line statements), scripts on standard input, and `-c` commands.
 
+use crate::commands;
 use crate::script::{Item, Splitter, split_all};
 use crate::shell::{Flow, Shell, ShellError, list_or_none};
 use pledgedb_core::text::contains_ip;
@@ -17,8 +18,8 @@ pub const PROMPT: &str = "pledgedb> ";
 pub const CONTINUE_PROMPT: &str = "   ...> ";
 
 /// The history file: `$HOME/.pledgedb_history`, never inside the data
-/// directory (history may hold client ids that the data directory must
-/// not).
+/// directory. It never holds a line with an IP address, nor a dot-command
+/// whose arguments identify a person ([`may_keep`]).
 fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
@@ -74,6 +75,46 @@ fn banner(shell: &Shell) {
     let _ = out.flush();
 }
 
+/// Whether an item may go into the history file: SQL may (unless it holds
+/// an IP, checked on the whole entry); a dot-command only if its
+/// definition says its arguments identify no one
+/// ([`commands::keeps_history`]).
+fn may_keep(item: &Item) -> bool {
+    match item {
+        Item::Sql(_) => true,
+        Item::Dot(line) => commands::keeps_history(line),
+    }
+}
+
+/// Whether a whole history entry may be kept: it holds no IP and every
+/// item of it may be kept.
+fn entry_may_keep(entry: &str) -> bool {
+    !contains_ip(entry) && split_all(entry).iter().all(may_keep)
+}
+
+/// Loads the history, dropping (and rewriting the file without) any entry
+/// that would not be kept today, such as one written by an older version.
+fn load_history(rl: &mut Editor<(), FileHistory>, path: &PathBuf) {
+    if rl.load_history(path).is_err() {
+        return;
+    }
+    let entries: Vec<String> = rl.history().iter().cloned().collect();
+    let kept: Vec<&String> = entries.iter().filter(|e| entry_may_keep(e)).collect();
+    if kept.len() == entries.len() {
+        return;
+    }
+    let h = rl.history_mut();
+    let _ = h.clear();
+    for e in &kept {
+        let _ = h.add(e);
+    }
+    if kept.is_empty() {
+        let _ = std::fs::remove_file(path);
+    } else {
+        save_history(rl, Some(path));
+    }
+}
+
 fn save_history(rl: &mut Editor<(), FileHistory>, path: Option<&PathBuf>) {
     let Some(path) = path else { return };
     if rl.save_history(path).is_ok() {
@@ -110,12 +151,14 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
     if let Some(p) = &history
         && p.exists()
     {
-        let _ = rl.load_history(p);
+        load_history(&mut rl, p);
     }
     banner(shell);
 
     let mut splitter = Splitter::new();
     let mut lines: Vec<String> = Vec::new();
+    // Whether every command of the entry being typed may be kept.
+    let mut keep = true;
     'input: loop {
         let prompt = if splitter.is_empty() {
             PROMPT
@@ -129,13 +172,16 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
                     lines.push(line.to_string());
                     items.extend(splitter.feed(line));
                 }
+                keep &= items.iter().all(may_keep);
                 if splitter.is_empty() {
                     let entry = lines.join("\n");
                     lines.clear();
-                    // Never keep a line that holds an IP address.
-                    if !entry.trim().is_empty() && !contains_ip(&entry) {
+                    // Never keep a line that holds an IP address, or a
+                    // command whose arguments identify a person.
+                    if keep && !entry.trim().is_empty() && !contains_ip(&entry) {
                         let _ = rl.history_mut().add(&entry);
                     }
+                    keep = true;
                 }
                 for item in items {
                     if run_item(shell, &item).0 == Flow::Quit {
@@ -146,6 +192,7 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
             Err(ReadlineError::Interrupted) => {
                 splitter.clear();
                 lines.clear();
+                keep = true;
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
