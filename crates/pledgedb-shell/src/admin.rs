@@ -1,6 +1,7 @@
 //! Operator commands: export and erasure, settings, compaction, statistics,
 //! the transparency report and the audit.
 
+use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, Section, Style, col, cols, int, text};
 use crate::shell::{Shell, ShellError, fail};
 use pledgedb_core::{
@@ -16,6 +17,11 @@ pub fn export_visitor(
     file: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<(), ShellError> {
+    if let Some(path) = file {
+        // Refused before anything is read: a copy inside the data directory
+        // would outlive the visitor's erasure.
+        outfile::check_outside(shell.dir(), path)?;
+    }
     let domain = shell.domain()?;
     let export = domain
         .export_visitor(&VisitorRef::parse(id))
@@ -25,8 +31,7 @@ pub fn export_visitor(
     match file {
         None => writeln!(out, "{json}")?,
         Some(path) => {
-            std::fs::write(path, format!("{json}\n"))
-                .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+            outfile::write_outside(shell.dir(), path, format!("{json}\n").as_bytes())?;
             writeln!(
                 out,
                 "wrote {} events of visitor {} of {} to {}",

@@ -2,6 +2,7 @@
 //! multi-line statements), scripts on standard input, and `-c` commands.
 
 use crate::commands;
+use crate::outfile;
 use crate::script::{Item, Splitter, split_all};
 use crate::shell::{Flow, Shell, ShellError, list_or_none};
 use pledgedb_core::text::contains_ip;
@@ -9,7 +10,7 @@ use rustyline::error::ReadlineError;
 use rustyline::history::{FileHistory, History};
 use rustyline::{Config, Editor};
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The prompt of a new statement.
@@ -94,7 +95,7 @@ fn entry_may_keep(entry: &str) -> bool {
 
 /// Loads the history, dropping (and rewriting the file without) any entry
 /// that would not be kept today, such as one written by an older version.
-fn load_history(rl: &mut Editor<(), FileHistory>, path: &PathBuf) {
+fn load_history(rl: &mut Editor<(), FileHistory>, path: &PathBuf, data_dir: &Path) {
     if rl.load_history(path).is_err() {
         return;
     }
@@ -111,12 +112,16 @@ fn load_history(rl: &mut Editor<(), FileHistory>, path: &PathBuf) {
     if kept.is_empty() {
         let _ = std::fs::remove_file(path);
     } else {
-        save_history(rl, Some(path));
+        save_history(rl, Some(path), data_dir);
     }
 }
 
-fn save_history(rl: &mut Editor<(), FileHistory>, path: Option<&PathBuf>) {
+fn save_history(rl: &mut Editor<(), FileHistory>, path: Option<&PathBuf>, data_dir: &Path) {
     let Some(path) = path else { return };
+    // Like every file the shell writes, never inside the data directory.
+    if outfile::check(data_dir, path).is_err() {
+        return;
+    }
     if rl.save_history(path).is_ok() {
         #[cfg(unix)]
         {
@@ -149,9 +154,14 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
     };
     let history = history_path();
     if let Some(p) = &history
+        && let Err(e) = outfile::check_outside(shell.dir(), p)
+    {
+        eprintln!("Note: history is not saved: {e}");
+    }
+    if let Some(p) = &history
         && p.exists()
     {
-        load_history(&mut rl, p);
+        load_history(&mut rl, p, shell.dir());
     }
     banner(shell);
 
@@ -197,12 +207,12 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("Error: cannot read the terminal: {e}");
-                save_history(&mut rl, history.as_ref());
+                save_history(&mut rl, history.as_ref(), shell.dir());
                 return ExitCode::FAILURE;
             }
         }
     }
-    save_history(&mut rl, history.as_ref());
+    save_history(&mut rl, history.as_ref(), shell.dir());
     ExitCode::SUCCESS
 }
 
