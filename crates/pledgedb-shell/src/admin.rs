@@ -3,7 +3,7 @@
 
 use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, Section, Style, col, cols, int, text};
-use crate::shell::{Shell, ShellError, fail};
+use crate::shell::{Shell, ShellError, fail, shown_path};
 use pledgedb_core::{
     AuditReport, CompactionReport, ConsentPolicy, Db, Erasure, PrivacyReport, Retention, SessionId,
     TimeRange, VisitorRef, WithoutConsent, audit_dir,
@@ -38,7 +38,7 @@ pub fn export_visitor(
                 export.events.len(),
                 export.visitor,
                 export.domain,
-                path.display()
+                shown_path(path)
             )?;
         }
     }
@@ -336,7 +336,7 @@ pub fn stats(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
         &[Section::new(
             &format!(
                 "{}: {} on disk",
-                db.path().display(),
+                shown_path(db.path()),
                 if style.mode == Mode::Table {
                     output::bytes(total)
                 } else {
@@ -460,7 +460,7 @@ pub fn print_audit(dir: &Path, out: &mut dyn Write) -> Result<AuditReport, Shell
     )?;
     for f in &r.findings {
         let shown = f.path.strip_prefix(dir).unwrap_or(&f.path);
-        writeln!(out, "  {} at byte offset {}", shown.display(), f.offset)?;
+        writeln!(out, "  {} at byte offset {}", shown_path(shown), f.offset)?;
     }
     out.flush()?;
     Ok(r)

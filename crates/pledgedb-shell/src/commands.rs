@@ -6,7 +6,7 @@ use crate::dashboard;
 use crate::import;
 use crate::output::{self, Fmt, Grid, Mode, col, text};
 use crate::script::words;
-use crate::shell::{Flow, Shell, ShellError, fail, list_or_none};
+use crate::shell::{Flow, Shell, ShellError, fail, list_or_none, shown_path};
 use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -241,7 +241,11 @@ pub fn keeps_history(line: &str) -> bool {
 
 /// Parses and runs one dot-command line.
 pub fn run(shell: &mut Shell, line: &str, out: &mut dyn Write) -> Result<Flow, ShellError> {
-    let args = words(line).map_err(|e| fail(format!("{line}: {e}")))?;
+    // The line itself is not echoed: it may hold an id or a token.
+    let args = words(line).map_err(|e| {
+        let name = line.split_whitespace().next().unwrap_or(".");
+        fail(format!("{name}: {e}"))
+    })?;
     let dot = match Dot::try_parse_from(&args) {
         Ok(d) => d,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -275,11 +279,16 @@ fn clap_error(args: &[String], e: &clap::Error) -> ShellError {
         .lines()
         .map(str::trim_end)
         .filter(|l| !l.is_empty() && !l.starts_with("For more information"));
-    let first = lines
+    let mut first = lines
         .next()
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ")
         .to_string();
+    // clap quotes what was typed ("unexpected argument 'x'"): a typed
+    // value may be an id or a token, so it is not echoed.
+    for a in args.iter().skip(1).filter(|a| !a.is_empty()) {
+        first = first.replace(&format!("'{a}'"), "'…'");
+    }
     let usage = lines
         .find(|l| l.starts_with("Usage:"))
         .map(|u| format!("\n{u}"))
@@ -295,7 +304,7 @@ fn dispatch(shell: &mut Shell, dot: Dot, out: &mut dyn Write) -> Result<(), Shel
             writeln!(
                 out,
                 "opened {} ({} domains: {})",
-                dir.display(),
+                shown_path(shell.dir()),
                 domains.len(),
                 list_or_none(&domains)
             )?;
@@ -356,7 +365,12 @@ fn dispatch(shell: &mut Shell, dot: Dot, out: &mut dyn Write) -> Result<(), Shel
         Dot::Geoip { path } => {
             let dir = shell.dir().to_path_buf();
             shell.reopen(&dir, Some(&path))?;
-            writeln!(out, "reopened {} with {}", dir.display(), path.display())?;
+            writeln!(
+                out,
+                "reopened {} with {}",
+                shown_path(&dir),
+                shown_path(&path)
+            )?;
         }
         Dot::Dashboard { days } => {
             let domain = shell.domain()?;

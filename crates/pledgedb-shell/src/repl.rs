@@ -4,7 +4,7 @@
 use crate::commands;
 use crate::outfile;
 use crate::script::{Item, Splitter, split_all};
-use crate::shell::{Flow, Shell, ShellError, list_or_none};
+use crate::shell::{Flow, Shell, ShellError, list_or_none, shown_path};
 use pledgedb_core::text::contains_ip;
 use rustyline::error::ReadlineError;
 use rustyline::history::{FileHistory, History};
@@ -58,14 +58,14 @@ fn banner(shell: &Shell) {
     );
     let geoip = shell.geoip().map_or_else(
         || "no GeoIP database (countries are ZZ); .geoip PATH adds one".to_string(),
-        |g| format!("GeoIP {}", g.display()),
+        |g| format!("GeoIP {}", shown_path(g)),
     );
     let mut out = io::stdout().lock();
     let _ = writeln!(
         out,
         "PledgeDB {} shell. Data directory {} ({} domains: {}); {using}; {geoip}.",
         env!("CARGO_PKG_VERSION"),
-        shell.dir().display(),
+        shown_path(shell.dir()),
         domains.len(),
         list_or_none(&domains)
     );
