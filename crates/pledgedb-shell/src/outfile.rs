@@ -163,6 +163,9 @@ mod tests {
             std::os::unix::fs::symlink(data.join("x.json"), t.join("dangling.json")).unwrap();
             std::os::unix::fs::symlink(t.join("nowhere"), t.join("dangling-dir")).unwrap();
             std::os::unix::fs::symlink(data.join("domains"), t.join("out/inner")).unwrap();
+            std::fs::write(data.join("kept.json"), b"{}").unwrap();
+            std::os::unix::fs::symlink(data.join("kept.json"), t.join("out/alias.json")).unwrap();
+            std::os::unix::fs::symlink("../data", t.join("out/rel-link")).unwrap();
         }
         let inside = [
             data.join("x.json"),
@@ -178,6 +181,12 @@ mod tests {
             t.join("link-to-data/fresh/x.json"),
             #[cfg(unix)]
             t.join("out/inner/../x.json"),
+            #[cfg(unix)]
+            t.join("out/alias.json"),
+            #[cfg(unix)]
+            t.join("out/rel-link/x.json"),
+            #[cfg(unix)]
+            t.join("out/rel-link/new/../x.json"),
         ];
         for p in &inside {
             assert!(check(&data, p).is_err(), "{} was accepted", p.display());
