@@ -500,6 +500,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_domain_named_like_an_ip_is_not_echoed() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let db = crate::Db::open(dir.path(), crate::Config::default())?;
+        for name in ["1.2.3.4a", "10.0.0.1.example", "a.192.168.0.1.b"] {
+            let e = db.domain(name).err().ok_or("an unknown domain was found")?;
+            let msg = e.to_string();
+            assert!(msg.starts_with("no such domain"), "{msg}");
+            assert!(!crate::text::contains_ip(&msg), "{msg}");
+        }
+        db.close()?;
+        Ok(())
+    }
+
+    #[test]
     fn each_failure_is_labelled_by_what_failed() {
         let msg =
             StorageError::randomness("/d/global.redb", "the opt-out key", "no entropy").to_string();
