@@ -147,8 +147,13 @@ impl Shell {
         // A GeoIP database that cannot be used is refused before anything
         // is closed: the open directory stays as it is.
         if let Some(g) = geoip {
-            pledgedb_core::geo::GeoDb::open(g)
-                .map_err(|e| fail(format!("{e}; {} stays open as it was", self.dir.display())))?;
+            pledgedb_core::geo::GeoDb::open(g).map_err(|e| {
+                if self.db.is_some() {
+                    fail(format!("{e}; {} stays open as it was", self.dir.display()))
+                } else {
+                    fail(format!("{e}; no data directory is open (.open DIR)"))
+                }
+            })?;
         }
         if let Some(db) = self.db.take() {
             db.close()
