@@ -4,6 +4,7 @@
 use crate::admin;
 use crate::dashboard;
 use crate::import;
+use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, col, text};
 use crate::script::words;
 use crate::shell::{Flow, Shell, ShellError, fail, list_or_none, shown_path};
@@ -299,6 +300,7 @@ fn clap_error(args: &[String], e: &clap::Error) -> ShellError {
 fn dispatch(shell: &mut Shell, dot: Dot, out: &mut dyn Write) -> Result<(), ShellError> {
     match dot {
         Dot::Open { dir, geoip } => {
+            outfile::check_open(shell.dir(), &dir)?;
             shell.reopen(&dir, geoip.as_deref())?;
             let domains = shell.db()?.domains();
             writeln!(

@@ -134,6 +134,25 @@ pub fn check_outside(data_dir: &Path, path: &Path) -> Result<PathBuf, ShellError
     })
 }
 
+/// `.open DIR` creates files too: DIR may be the open data directory itself
+/// (a reopen) but not a place inside it, where a second data directory
+/// would sit among the first one's files (and `domains/` is swept of what
+/// its catalog does not know).
+pub fn check_open(data_dir: &Path, dir: &Path) -> Result<(), ShellError> {
+    let (Ok(new), Ok(data)) = (resolve(dir), resolve(data_dir)) else {
+        // Opening it will report what is wrong with it.
+        return Ok(());
+    };
+    if new != data && new.starts_with(&data) {
+        return Err(fail(format!(
+            "refusing to open {}: it is inside the data directory {}; choose a directory outside it",
+            dir.display(),
+            data_dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes `contents` to `path` after [`check_outside`].
 pub fn write_outside(data_dir: &Path, path: &Path, contents: &[u8]) -> Result<(), ShellError> {
     let target = check_outside(data_dir, path)?;

@@ -85,6 +85,32 @@ fn export_refuses_every_path_into_the_data_directory() {
     assert!(find(&data, "alice.json").is_empty());
 }
 
+#[test]
+fn open_refuses_a_directory_inside_the_data_directory() {
+    let env = Env::new();
+    env.load();
+    for dir in [
+        "data/nested",
+        "data/domains/other",
+        "out/../data/nested",
+        "./data/./domains/x/../y",
+    ] {
+        let o = env.one_shot(&[&format!(".open {dir}")]);
+        assert!(!o.status.success(), "{dir}: {}", describe(&o));
+        let err = stderr(&o);
+        assert!(err.contains("inside the data directory"), "{dir}: {err}");
+        assert!(!env.data().join("nested").exists(), "{dir}");
+        assert!(!env.data().join("domains/other").exists(), "{dir}");
+        assert!(!env.data().join("domains/y").exists(), "{dir}");
+    }
+    // Reopening the same directory, however spelled, is fine.
+    for dir in ["data", "./data/", "data/domains/.."] {
+        let o = env.one_shot(&[&format!(".open {dir}"), ".domains"]);
+        assert!(o.status.success(), "{dir}: {}", describe(&o));
+        assert!(stdout(&o).contains("shop.example"), "{dir}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_history_file_inside_the_data_directory_is_never_written() {
