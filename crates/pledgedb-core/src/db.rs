@@ -508,7 +508,7 @@ impl DbInner {
         }
         let mut s = [0u8; 16];
         getrandom::fill(&mut s)
-            .map_err(|e| StorageError::corrupt(&self.dir, format!("no randomness: {e}")))?;
+            .map_err(|e| StorageError::randomness(&self.dir, "a cookieless salt", e))?;
         salts.insert(day, s);
         Ok(s)
     }

@@ -42,6 +42,7 @@ mod ingest;
 pub mod limits;
 pub mod query;
 mod report;
+mod repr;
 pub mod settings;
 mod storage;
 pub mod text;

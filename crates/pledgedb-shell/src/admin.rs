@@ -1,8 +1,9 @@
 //! Operator commands: export and erasure, settings, compaction, statistics,
 //! the transparency report and the audit.
 
+use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, Section, Style, col, cols, int, text};
-use crate::shell::{Shell, ShellError, fail};
+use crate::shell::{Shell, ShellError, fail, shown_path};
 use pledgedb_core::{
     AuditReport, CompactionReport, ConsentPolicy, Db, Erasure, PrivacyReport, Retention, SessionId,
     TimeRange, VisitorRef, WithoutConsent, audit_dir,
@@ -16,6 +17,11 @@ pub fn export_visitor(
     file: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<(), ShellError> {
+    if let Some(path) = file {
+        // Refused before anything is read: a copy inside the data directory
+        // would outlive the visitor's erasure.
+        outfile::check_outside(shell.dir(), path)?;
+    }
     let domain = shell.domain()?;
     let export = domain
         .export_visitor(&VisitorRef::parse(id))
@@ -25,15 +31,14 @@ pub fn export_visitor(
     match file {
         None => writeln!(out, "{json}")?,
         Some(path) => {
-            std::fs::write(path, format!("{json}\n"))
-                .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+            outfile::write_outside(shell.dir(), path, format!("{json}\n").as_bytes())?;
             writeln!(
                 out,
                 "wrote {} events of visitor {} of {} to {}",
                 export.events.len(),
                 export.visitor,
                 export.domain,
-                path.display()
+                shown_path(path)
             )?;
         }
     }
@@ -331,7 +336,7 @@ pub fn stats(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
         &[Section::new(
             &format!(
                 "{}: {} on disk",
-                db.path().display(),
+                shown_path(db.path()),
                 if style.mode == Mode::Table {
                     output::bytes(total)
                 } else {
@@ -455,7 +460,7 @@ pub fn print_audit(dir: &Path, out: &mut dyn Write) -> Result<AuditReport, Shell
     )?;
     for f in &r.findings {
         let shown = f.path.strip_prefix(dir).unwrap_or(&f.path);
-        writeln!(out, "  {} at byte offset {}", shown.display(), f.offset)?;
+        writeln!(out, "  {} at byte offset {}", shown_path(shown), f.offset)?;
     }
     out.flush()?;
     Ok(r)

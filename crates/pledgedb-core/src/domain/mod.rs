@@ -160,10 +160,7 @@ impl Domain {
 
     fn check_live(&self) -> Result<(), StorageError> {
         if self.shared.removed.load(Ordering::Acquire) {
-            Err(StorageError::corrupt(
-                &self.shared.dir,
-                "the domain was erased",
-            ))
+            Err(StorageError::DomainRemoved)
         } else {
             Ok(())
         }

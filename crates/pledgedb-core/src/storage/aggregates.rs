@@ -31,7 +31,7 @@ impl AggregateFile {
 
     pub(crate) fn put(&self, day: Day, r: &DayRollup) -> Result<(), StorageError> {
         let bytes = postcard::to_allocvec(r)
-            .map_err(|e| StorageError::corrupt(&self.path, format!("encode roll-up: {e}")))?;
+            .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
         let tx = self.db.begin_write()?;
         tx.open_table(DAYS)?.insert(day.0, bytes.as_slice())?;
         tx.commit()?;

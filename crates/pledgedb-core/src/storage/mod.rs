@@ -5,7 +5,8 @@
 //! DATA/
 //!   pledgedb.redb                 global file: format, domain catalog, opt-out registry, salts, counters
 //!   domains/<domain>/control.redb secret, settings, tombstones, erasure log
-//!   domains/<domain>/segments/YYYY-MM-DD.redb   one file of events per UTC day
+//!   domains/<domain>/aggregates.redb   anonymous daily roll-ups of expired days (aggregate TTL)
+//!   domains/<domain>/segments/YYYY-MM-DD.redb   one file of events (and its roll-up) per UTC day
 //! ```
 
 pub(crate) mod aggregates;

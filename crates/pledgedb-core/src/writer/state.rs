@@ -413,7 +413,7 @@ impl WriterState {
         let blocks = pack_blocks(&events);
         drop(events);
         let bytes = postcard::to_allocvec(&rollup)
-            .map_err(|e| StorageError::corrupt(&seg.path, format!("encode roll-up: {e}")))?;
+            .map_err(|e| StorageError::encode(&seg.path, "a roll-up", e))?;
         let tmp = seg.write_rewrite(
             |_, _| Ok(BlockFate::Keep),
             Some(&blocks),
