@@ -85,7 +85,7 @@ impl Config {
 pub(crate) struct Counters {
     /// Hits dropped by the gate, by `drop_index`, not yet added to the
     /// durable counters of the global file.
-    pub(crate) dropped: [AtomicU64; 5],
+    pub(crate) dropped: [AtomicU64; 6],
 }
 
 pub(crate) fn drop_index(r: DropReason) -> usize {
@@ -95,6 +95,7 @@ pub(crate) fn drop_index(r: DropReason) -> usize {
         DropReason::GlobalPrivacyControl => 2,
         DropReason::NoConsent => 3,
         DropReason::Expired => 4,
+        DropReason::SensitiveKeystroke => 5,
     }
 }
 
@@ -519,6 +520,10 @@ impl DbInner {
                 return Ok((shared, Prepared::Dropped(r)));
             }
         };
+        if let Err(r) = ingest::screen(&hit, &settings) {
+            self.counters.dropped[drop_index(r)].fetch_add(1, Ordering::Relaxed);
+            return Ok((shared, Prepared::Dropped(r)));
+        }
         if ts < shared.retention_cutoff(now) {
             self.counters.dropped[drop_index(DropReason::Expired)].fetch_add(1, Ordering::Relaxed);
             return Ok((shared, Prepared::Dropped(DropReason::Expired)));

@@ -7,6 +7,13 @@
 //! hash) -> device and browser from the user agent -> every string through
 //! the scrubber, the URL reduced to its path -> sensitive form fields dropped.
 //! The IP and user agent go out of scope with the hit.
+//!
+//! Sensitive data (promise P8, [`crate::sensitive`]): [`screen`] drops a
+//! keystroke in a sensitive field before anything is written; [`transform`]
+//! drops sensitive submitted fields and properties and redacts card numbers,
+//! IBANs and SSNs from every other stored string. An event kept without a
+//! visitor id (promise P4) keeps nothing a person typed: see
+//! [`transform`].
 
 use crate::error::{HitError, HitField, HitProblem};
 use crate::event::{Country, Event, EventKind, PropValue, SessionId, SubmittedField, VisitorId};
@@ -14,6 +21,7 @@ use crate::geo::GeoDb;
 use crate::hit::{Consent, Hit, HitKind, HitProp};
 use crate::identity::DomainSecret;
 use crate::limits::Limits;
+use crate::sensitive;
 use crate::settings::{DomainSettings, WithoutConsent};
 use crate::text::{Text, reduce_url, referrer_host};
 use crate::time::{MS_PER_DAY, Timestamp};
@@ -37,6 +45,10 @@ pub enum DropReason {
     /// The timestamp is older than the domain's raw-event retention: the
     /// event would be expired the moment it was written.
     Expired,
+    /// A keystroke in a sensitive field (or form): its keystrokes would
+    /// reveal the secret's length and typing rhythm (promise P8). Focus and
+    /// blur of the field are kept.
+    SensitiveKeystroke,
 }
 
 impl DropReason {
@@ -49,6 +61,7 @@ impl DropReason {
             DropReason::GlobalPrivacyControl => "global_privacy_control",
             DropReason::NoConsent => "no_consent",
             DropReason::Expired => "expired",
+            DropReason::SensitiveKeystroke => "sensitive_keystroke",
         }
     }
 }
@@ -142,12 +155,88 @@ pub(crate) fn needs_salt(hit: &Hit, identified: bool) -> bool {
     identified && hit.client_id.is_none() && hit.ip.is_some()
 }
 
+/// Stored text for a name, path or description: card numbers, IBANs and
+/// SSNs in it are replaced by [`crate::sensitive::REDACTED_VALUE`], then
+/// [`Text::new`] scrubs IPs.
 fn text_of(s: &str) -> Text {
-    Text::new(s)
+    Text::new(&sensitive::redact_sensitive_values(s))
+}
+
+/// The `utm_*` parameters an event without a visitor id keeps: source,
+/// medium and campaign, which the site's own links set. `utm_term` (search
+/// keywords), `utm_content` and any other parameter may hold what a person
+/// typed, and are dropped.
+pub(crate) const ANONYMOUS_UTM: &[&str] = &["utm_source", "utm_medium", "utm_campaign"];
+
+fn anonymous_utm(utm: &str) -> String {
+    let mut out = String::new();
+    for param in utm.split('&') {
+        let name = param.split_once('=').map_or(param, |(n, _)| n);
+        if ANONYMOUS_UTM.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.push_str(param);
+        }
+    }
+    out
+}
+
+/// The second gate, on content (promise P8): a keystroke in a field whose
+/// name, or whose form's name, is sensitive is dropped before anything is
+/// written, so the length and rhythm of a secret are never stored. A
+/// keystroke hit carries no input type, so the names decide; focus and blur
+/// of the same field are kept.
+pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropReason> {
+    match &hit.kind {
+        HitKind::Keystroke { form, field, .. }
+            if settings.is_sensitive_name(field) || settings.is_sensitive_name(form) =>
+        {
+            Err(DropReason::SensitiveKeystroke)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A custom property as stored, or `None` when it must not be: its name is
+/// sensitive, its text is or holds a card number, IBAN or SSN, or it is text
+/// on an event without a visitor id.
+fn prop_of(
+    k: &str,
+    v: HitProp,
+    anonymous: bool,
+    settings: &DomainSettings,
+) -> Option<(Text, PropValue)> {
+    if settings.is_sensitive_name(k) {
+        return None;
+    }
+    let v = match v {
+        HitProp::Bool(b) => PropValue::Bool(b),
+        HitProp::Int(i) => PropValue::Int(i),
+        HitProp::Float(f) => PropValue::Float(f),
+        HitProp::Text(_) if anonymous => return None,
+        HitProp::Text(t) if sensitive::contains_sensitive_value(&t) => return None,
+        HitProp::Text(t) => PropValue::Text(Text::value(&t)),
+    };
+    Some((text_of(k), v))
 }
 
 /// Turns a validated, admitted hit into the event to store. The hit is
 /// consumed: its IP and user agent end here.
+///
+/// Every event: sensitive submitted fields are dropped
+/// ([`DomainSettings::is_sensitive`]), and so are properties with a
+/// sensitive name or a sensitive text value; card numbers, IBANs and SSNs
+/// are redacted from every other string (path, utm, referrer, click target,
+/// form, field, event and property names).
+///
+/// An event that ends up without a visitor id (no consent, or nothing to
+/// derive an id from) can never be exported or erased, so it keeps nothing
+/// a person typed, whatever its kind: a form submit keeps no field at all,
+/// a custom event keeps only its boolean and number properties, a page view
+/// keeps only `utm_source`, `utm_medium` and `utm_campaign`. Its time,
+/// country, device, browser, path, referrer host, click position and
+/// target, scroll depth, form and field names and key kinds stay.
 pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<'_>) -> Pending {
     let country = match (hit.ip, cx.geo) {
         (Some(ip), Some(geo)) => geo.country(ip),
@@ -164,6 +253,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
     } else {
         VisitorId::ANONYMOUS
     };
+    let anonymous = visitor == VisitorId::ANONYMOUS;
     let session = match (&hit.session_id, visitor) {
         (_, VisitorId::ANONYMOUS) => Some(SessionId(0)),
         (Some(s), v) => Some(cx.secret.session_from_client(v, s)),
@@ -175,7 +265,11 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             referrer: referrer
                 .as_deref()
                 .map_or_else(Text::empty, |r| text_of(&referrer_host(r))),
-            utm: text_of(&url.utm),
+            utm: if anonymous {
+                text_of(&anonymous_utm(&url.utm))
+            } else {
+                text_of(&url.utm)
+            },
         },
         HitKind::Click { x, y, target } => EventKind::Click {
             x,
@@ -201,28 +295,24 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
         },
         HitKind::FormSubmit { form, fields } => EventKind::FormSubmit {
             form: text_of(&form),
-            fields: fields
-                .iter()
-                .filter(|f| !cx.settings.is_sensitive(f))
-                .map(|f| SubmittedField {
-                    name: text_of(&f.name),
-                    value: Text::value(&f.value),
-                })
-                .collect(),
+            fields: if anonymous {
+                Vec::new()
+            } else {
+                fields
+                    .iter()
+                    .filter(|f| !cx.settings.is_sensitive(f))
+                    .map(|f| SubmittedField {
+                        name: text_of(&f.name),
+                        value: Text::value(&f.value),
+                    })
+                    .collect()
+            },
         },
         HitKind::Custom { name, props } => EventKind::Custom {
             name: text_of(&name),
             props: props
                 .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        HitProp::Bool(b) => PropValue::Bool(b),
-                        HitProp::Int(i) => PropValue::Int(i),
-                        HitProp::Float(f) => PropValue::Float(f),
-                        HitProp::Text(t) => PropValue::Text(Text::value(&t)),
-                    };
-                    (text_of(&k), v)
-                })
+                .filter_map(|(k, v)| prop_of(&k, v, anonymous, cx.settings))
                 .collect(),
         },
     };

@@ -41,6 +41,7 @@ mod ingest;
 pub mod limits;
 pub mod query;
 mod report;
+pub mod sensitive;
 pub mod settings;
 mod storage;
 pub mod text;

@@ -122,12 +122,13 @@ pub struct PrivacyReport {
     pub hits_dropped: Vec<(DropReason, u64)>,
 }
 
-const REASONS: [DropReason; 5] = [
+const REASONS: [DropReason; 6] = [
     DropReason::OptedOut,
     DropReason::DoNotTrack,
     DropReason::GlobalPrivacyControl,
     DropReason::NoConsent,
     DropReason::Expired,
+    DropReason::SensitiveKeystroke,
 ];
 
 impl Db {

@@ -95,7 +95,7 @@ fn truth_counts_what_was_yielded() {
         let mut by_path: HashMap<&str, u64> = HashMap::new();
         let (mut cookieless, mut submits, mut views, mut sensitive) = (0, 0, 0, 0);
         for h in &mine {
-            let v = verdict(h, &policy, &tokens);
+            let v = verdict_for_hit(verdict(h, &policy, &tokens), h);
             out.record(v);
             by_kind.add(&h.kind);
             if matches!(v, Ingested::Queued | Ingested::QueuedAnonymous) {
