@@ -330,3 +330,241 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
         session,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hit::FormField;
+    use proptest::prelude::*;
+
+    fn cx(settings: &DomainSettings) -> (DomainSecret, DomainSettings) {
+        (DomainSecret::from_bytes([7; 32]), settings.clone())
+    }
+
+    /// A hit of kind `k` (0..9) with `t[i]` in each of its free-text places.
+    fn hit_of(k: usize, t: &[String]) -> Hit {
+        let s = |i: usize| t.get(i).cloned().unwrap_or_default();
+        let kind = match k % 9 {
+            0 => HitKind::PageView {
+                referrer: Some(format!("https://{}.example/{}", s(0), s(1))),
+            },
+            1 => HitKind::Click {
+                x: 1,
+                y: 2,
+                target: s(0),
+            },
+            2 => HitKind::Scroll { depth: 50 },
+            3 => HitKind::FormView { form: s(0) },
+            4 => HitKind::FieldFocus {
+                form: s(0),
+                field: s(1),
+            },
+            5 => HitKind::Keystroke {
+                form: s(0),
+                field: s(1),
+                key: crate::event::KeyKind::Delete,
+            },
+            6 => HitKind::FieldBlur {
+                form: s(0),
+                field: s(1),
+            },
+            7 => HitKind::FormSubmit {
+                form: s(0),
+                fields: vec![FormField::new(s(1), s(2)), FormField::new("email", s(3))],
+            },
+            _ => HitKind::Custom {
+                name: s(0),
+                props: vec![
+                    (s(1), HitProp::Text(s(2))),
+                    ("n".into(), HitProp::Int(3)),
+                    ("b".into(), HitProp::Bool(true)),
+                    (s(3), HitProp::Text(s(4))),
+                ],
+            },
+        };
+        let url = format!(
+            "https://a.example/{}?utm_source={}&utm_term={}&utm_content={}&utm_campaign={}",
+            s(5),
+            s(4),
+            s(3),
+            s(2),
+            s(1)
+        );
+        Hit::new("a.example", url, kind).client_id("c")
+    }
+
+    /// Every stored string of an event, and whether it holds a text prop or
+    /// a submitted field.
+    fn stored_texts(e: &Event) -> (Vec<String>, bool) {
+        let mut v = vec![e.path.to_string(), e.browser.to_string()];
+        let mut typed = false;
+        match &e.kind {
+            EventKind::PageView { referrer, utm } => {
+                v.push(referrer.to_string());
+                v.push(utm.to_string());
+            }
+            EventKind::Click { target, .. } => v.push(target.to_string()),
+            EventKind::Scroll { .. } => {}
+            EventKind::FormView { form } => v.push(form.to_string()),
+            EventKind::FieldFocus { form, field }
+            | EventKind::Keystroke { form, field, .. }
+            | EventKind::FieldBlur { form, field } => {
+                v.push(form.to_string());
+                v.push(field.to_string());
+            }
+            EventKind::FormSubmit { form, fields } => {
+                v.push(form.to_string());
+                typed |= !fields.is_empty();
+                for f in fields {
+                    v.push(f.name.to_string());
+                    v.push(f.value.to_string());
+                }
+            }
+            EventKind::Custom { name, props } => {
+                v.push(name.to_string());
+                for (k, p) in props {
+                    v.push(k.to_string());
+                    if let PropValue::Text(t) = p {
+                        typed = true;
+                        v.push(t.to_string());
+                    }
+                }
+            }
+        }
+        (v, typed)
+    }
+
+    fn run(hit: Hit, identified: bool, settings: &DomainSettings) -> Event {
+        let (secret, settings) = cx(settings);
+        let cx = Context {
+            secret: &secret,
+            settings: &settings,
+            geo: None,
+            salt: None,
+        };
+        transform(hit, Timestamp(0), identified, &cx).event
+    }
+
+    #[test]
+    fn sensitive_keystrokes_are_screened_by_field_or_form_name() {
+        let s = DomainSettings {
+            sensitive_fields: vec!["geheim".into()],
+            ..DomainSettings::default()
+        };
+        let key = |form: &str, field: &str| {
+            Hit::new(
+                "a.example",
+                "/",
+                HitKind::Keystroke {
+                    form: form.into(),
+                    field: field.into(),
+                    key: crate::event::KeyKind::Character,
+                },
+            )
+        };
+        for (form, field) in [
+            ("login", "password"),
+            ("checkout", "payment[cc_number]"),
+            ("checkout", "securityCode"),
+            ("login", "confirmPwd"),
+            ("x", "userPin"),
+            ("x", "Geheimfrage"),
+            ("credit_card", "number"),
+            ("x", "kennwort"),
+        ] {
+            assert_eq!(
+                screen(&key(form, field), &s),
+                Err(DropReason::SensitiveKeystroke),
+                "{form}/{field}"
+            );
+        }
+        for (form, field) in [
+            ("login", "email"),
+            ("checkout", "shipping"),
+            ("x", "company"),
+        ] {
+            assert_eq!(screen(&key(form, field), &s), Ok(()), "{form}/{field}");
+        }
+        // Focus and blur of a sensitive field pass.
+        let focus = Hit::new(
+            "a.example",
+            "/",
+            HitKind::FieldFocus {
+                form: "login".into(),
+                field: "password".into(),
+            },
+        );
+        assert_eq!(screen(&focus, &s), Ok(()));
+    }
+
+    #[test]
+    fn anonymous_utm_keeps_source_medium_and_campaign_only() {
+        assert_eq!(
+            anonymous_utm(
+                "utm_source=a&utm_term=b&UTM_Medium=c&utm_content=d&utm_campaign=e&utm_id=f"
+            ),
+            "utm_source=a&UTM_Medium=c&utm_campaign=e"
+        );
+        assert_eq!(anonymous_utm(""), "");
+        assert_eq!(anonymous_utm("utm_term=x"), "");
+    }
+
+    proptest! {
+        #[test]
+        fn an_event_without_a_visitor_id_keeps_nothing_typed_whatever_its_kind(
+            k in 0usize..9,
+            // Letters that spell no sensitive token, so that the same hit
+            // with an id keeps all its typed data.
+            t in prop::collection::vec("[d-h]{1,12}", 6),
+            no_id in any::<bool>(),
+        ) {
+            let mut hit = hit_of(k, &t);
+            if no_id {
+                // Identified by consent, but nothing to derive an id from.
+                hit.client_id = None;
+            }
+            let e = run(hit, no_id, &DomainSettings::default());
+            prop_assert_eq!(e.visitor, VisitorId::ANONYMOUS);
+            prop_assert_eq!(e.session, SessionId(0));
+            let (_, typed) = stored_texts(&e);
+            prop_assert!(!typed, "a text prop or a submitted field survived");
+            if let EventKind::PageView { utm, .. } = &e.kind {
+                for p in utm.as_str().split('&').filter(|p| !p.is_empty()) {
+                    let name = p.split_once('=').map_or(p, |(n, _)| n);
+                    prop_assert!(ANONYMOUS_UTM.contains(&name), "{}", p);
+                }
+            }
+            // The same hit with an id keeps its typed data.
+            let e = run(hit_of(k, &t), true, &DomainSettings::default());
+            prop_assert_ne!(e.visitor, VisitorId::ANONYMOUS);
+            let (_, typed_with_id) = stored_texts(&e);
+            prop_assert_eq!(typed_with_id, k == 7 || k == 8);
+        }
+
+        #[test]
+        fn no_stored_string_holds_a_card_number_iban_or_ssn(
+            k in 0usize..9,
+            t in prop::collection::vec("[a-z]{0,6}", 6),
+            at in 0usize..6,
+            secret in prop::sample::select(vec![
+                "4111111111111111",
+                "4111 1111 1111 1111",
+                "5555-5555-5555-4444",
+                "DE89370400440532013000",
+                "NL91ABNA0417164300",
+                "078-05-1120",
+            ]),
+        ) {
+            let mut t = t;
+            t[at] = format!("{}{secret}{}", t[at], t[(at + 1) % 6]);
+            let e = run(hit_of(k, &t), true, &DomainSettings::default());
+            let (texts, _) = stored_texts(&e);
+            for s in &texts {
+                prop_assert!(
+                    !crate::sensitive::contains_sensitive_value(s),
+                    "{} kept in {:?}", secret, s
+                );
+            }
+        }
+    }
+}
