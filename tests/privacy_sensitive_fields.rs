@@ -369,6 +369,12 @@ fn keystrokes_in_sensitive_fields_are_dropped_and_counted_focus_and_blur_kept() 
         .find(|(r, _)| *r == DropReason::SensitiveKeystroke)
         .map(|(_, n)| *n);
     assert_eq!(counted, Some(dropped));
+    assert!(
+        report
+            .never_recorded
+            .iter()
+            .any(|s| s.contains("keystroke events in sensitive fields"))
+    );
     assert_eq!(
         DropReason::SensitiveKeystroke.as_str(),
         "sensitive_keystroke"

@@ -258,7 +258,7 @@ fn luhn(b: &[u8], groups: &[(usize, usize)]) -> bool {
             double = !double;
         }
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `ddd-dd-dddd` and `ddd dd dddd`, not inside a longer run of digits.
