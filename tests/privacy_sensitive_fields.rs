@@ -78,6 +78,13 @@ const SENSITIVE_NAMES: &[&str] = &[
     "ＰＡＳＳＷＯＲＤ",
     "user.password.repeat",
     "new password",
+    "пароль",
+    "密码",
+    "パスワード",
+    "2fa_code",
+    "securityAnswer",
+    "Kreditkartennummer",
+    "numero_tarjeta",
 ];
 
 /// Names that look a little like the above and must keep their values.
@@ -186,6 +193,7 @@ fn sensitive_names_values_props_and_targets_never_reach_a_file() {
                 "payer".into(),
                 HitProp::Text("FR14 2004 1010 0505 0001 3M02 606".into()),
             ),
+            ("ref".into(), HitProp::Int(4_012_888_888_881_881)),
             ("plan".into(), HitProp::Text("KEPTPROPPLAN".into())),
             ("amount".into(), HitProp::Float(19.5)),
             ("items".into(), HitProp::Int(3)),

@@ -199,8 +199,8 @@ pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropRea
 }
 
 /// A custom property as stored, or `None` when it must not be: its name is
-/// sensitive, its text is or holds a card number, IBAN or SSN, or it is text
-/// on an event without a visitor id.
+/// sensitive, its text is or holds a card number, IBAN or SSN, its integer
+/// is a card number, or it is text on an event without a visitor id.
 fn prop_of(
     k: &str,
     v: HitProp,
@@ -212,6 +212,7 @@ fn prop_of(
     }
     let v = match v {
         HitProp::Bool(b) => PropValue::Bool(b),
+        HitProp::Int(i) if sensitive::is_card_number(i) => return None,
         HitProp::Int(i) => PropValue::Int(i),
         HitProp::Float(f) => PropValue::Float(f),
         HitProp::Text(_) if anonymous => return None,

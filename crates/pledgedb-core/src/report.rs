@@ -70,7 +70,7 @@ pub const RECORDED: &[RecordedField] = &[
     },
     RecordedField {
         field: "custom events",
-        description: "event name and typed properties, except properties with a sensitive name or a card number, IBAN or SSN as text; only number and boolean properties on events without a visitor id; IP-shaped text redacted",
+        description: "event name and typed properties, except properties with a sensitive name, a card number (as text or integer), or an IBAN or SSN as text; only number and boolean properties on events without a visitor id; IP-shaped text redacted",
     },
 ];
 

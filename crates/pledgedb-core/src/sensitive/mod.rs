@@ -20,7 +20,9 @@ mod values;
 
 pub use names::{
     SENSITIVE_PHRASES, SENSITIVE_PREFIXES, SENSITIVE_SUBSTRINGS, SENSITIVE_SUFFIXES,
-    SENSITIVE_TOKENS, fold, is_sensitive_autocomplete, is_sensitive_input_type, is_sensitive_name,
-    name_tokens,
+    SENSITIVE_TOKENS, SENSITIVE_WORDS_OTHER_SCRIPTS, fold, is_sensitive_autocomplete,
+    is_sensitive_input_type, is_sensitive_name, name_tokens,
 };
-pub use values::{REDACTED_VALUE, contains_sensitive_value, redact_sensitive_values};
+pub use values::{
+    REDACTED_VALUE, contains_sensitive_value, is_card_number, redact_sensitive_values,
+};

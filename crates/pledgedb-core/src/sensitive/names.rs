@@ -69,10 +69,20 @@ pub const SENSITIVE_TOKENS: &[&str] = &[
     "geslo",
     "parool",
     "clave",
-    // Birth dates.
+    // Card, account and id words in other languages.
+    "tarjeta",
+    "cartao",
+    "bsn",
+    "pesel",
+    "dni",
+    "nif",
+    "cpf",
+    "aadhaar",
+    // Birth dates and security answers.
     "dob",
     "birthdate",
     "birthday",
+    "maiden",
 ];
 
 /// Runs of consecutive tokens that make a name sensitive.
@@ -101,6 +111,13 @@ pub const SENSITIVE_PHRASES: &[&[&str]] = &[
     &["access", "key"],
     &["mot", "de", "passe"],
     &["date", "of", "birth"],
+    &["security", "answer"],
+    &["security", "question"],
+    &["two", "factor"],
+    &["2", "fa"],
+    &["numero", "carta"],
+    &["numero", "de", "carte"],
+    &["numero", "carte"],
 ];
 
 /// Long, unambiguous words that make a name sensitive wherever they occur in
@@ -151,6 +168,51 @@ pub const SENSITIVE_SUBSTRINGS: &[&str] = &[
     "sessiontoken",
     "dateofbirth",
     "birthdate",
+    "securityanswer",
+    "twofactor",
+    "2fa",
+    "authcode",
+    "kreditkarte",
+    "kartennummer",
+    "kartenummer",
+    "kortnummer",
+    "sicherheitscode",
+    "prufziffer",
+    "pruefziffer",
+    "cryptogramme",
+    "codigodeseguridad",
+    "kontonummer",
+    "rekeningnummer",
+    "bankleitzahl",
+    "numerodecompte",
+    "sozialversicherung",
+    "steuerid",
+    "steuernummer",
+    "personnummer",
+    "henkilotunnus",
+    "codicefiscale",
+];
+
+/// Words for password (and PIN) in scripts without Latin letters, matched
+/// anywhere in the name in NFKC form, lower case.
+pub const SENSITIVE_WORDS_OTHER_SCRIPTS: &[&str] = &[
+    "пароль",
+    "парола",
+    "лозинка",
+    "密码",
+    "密碼",
+    "口令",
+    "パスワード",
+    "暗証番号",
+    "비밀번호",
+    "암호",
+    "סיסמה",
+    "كلمة المرور",
+    "كلمة السر",
+    "पासवर्ड",
+    "รหัสผ่าน",
+    "κωδικός",
+    "συνθηματικό",
 ];
 
 /// Endings of a single token that make it sensitive (`userpwd`,
@@ -159,7 +221,7 @@ pub const SENSITIVE_SUFFIXES: &[&str] = &["pwd", "pw", "ssn", "cvv", "cvc", "ccv
 
 /// Beginnings of a single token that make it sensitive (`pwdconfirm`,
 /// `ibannr`).
-pub const SENSITIVE_PREFIXES: &[&str] = &["pwd", "iban", "cvv", "cvc"];
+pub const SENSITIVE_PREFIXES: &[&str] = &["pwd", "passw", "iban", "cvv", "cvc"];
 
 /// The name with compatibility forms decomposed (NFKD), combining marks
 /// removed and the few letters NFKD leaves whole spelled in ASCII (`ł`,
@@ -272,7 +334,13 @@ pub fn is_sensitive_name(name: &str) -> bool {
         return true;
     }
     let joined: String = tokens.concat();
-    SENSITIVE_SUBSTRINGS.iter().any(|s| joined.contains(s))
+    if SENSITIVE_SUBSTRINGS.iter().any(|s| joined.contains(s)) {
+        return true;
+    }
+    !name.is_ascii() && {
+        let n: String = name.nfkc().flat_map(char::to_lowercase).collect();
+        SENSITIVE_WORDS_OTHER_SCRIPTS.iter().any(|w| n.contains(w))
+    }
 }
 
 /// Whether an HTML input type hides what it holds: `password`, `hidden`,
@@ -421,6 +489,34 @@ mod tests {
             "birthdate",
             "PASSWORD",
             "ＰＡＳＳＷＯＲＤ",
+            "пароль",
+            "Пароль",
+            "密码",
+            "パスワード",
+            "비밀번호",
+            "passw",
+            "2fa_code",
+            "twoFactorCode",
+            "securityAnswer",
+            "mothers_maiden_name",
+            "numero_tarjeta",
+            "Kreditkartennummer",
+            "Kontonummer",
+            "numéro_de_carte",
+            "codigo_de_seguridad",
+            "Prüfziffer",
+            "Sozialversicherungsnummer",
+            "cc-number",
+            "ccNum",
+            "cardNo",
+            "card[cvc]",
+            "expMonth",
+            "user[pass]",
+            "pass_word",
+            "p\u{200b}assword",
+            "security_code",
+            "ssn_last4",
+            "bankAccountNumber",
         ] {
             assert!(is_sensitive_name(name), "{name} should be sensitive");
         }

@@ -117,6 +117,14 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"YE", 30),
 ];
 
+/// Whether an integer, written in decimal, is a card number (12 to 19
+/// digits passing the Luhn check): a number property is checked like text.
+#[must_use]
+pub fn is_card_number(n: i64) -> bool {
+    let digits = n.unsigned_abs().to_string();
+    (12..=19).contains(&digits.len()) && luhn(digits.as_bytes(), &[(0, digits.len())])
+}
+
 /// Whether the text is, or contains, a card number, an IBAN or an SSN.
 #[must_use]
 pub fn contains_sensitive_value(s: &str) -> bool {
@@ -166,6 +174,12 @@ fn normalized(s: &str) -> Option<Cow<'_, str>> {
     }
     let n: String = s
         .nfkc()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+            )
+        })
         .map(|c| match c {
             '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
             c if c.is_whitespace() => ' ',
@@ -186,7 +200,7 @@ fn spans(b: &[u8]) -> Vec<(usize, usize)> {
 }
 
 fn is_sep(c: u8) -> bool {
-    c == b' ' || c == b'-'
+    c == b' ' || c == b'-' || c == b'\t'
 }
 
 /// Card numbers: runs of digit groups, whole consecutive groups tried.
@@ -306,7 +320,7 @@ fn ibans(b: &[u8], out: &mut Vec<(usize, usize)>) {
             if c.is_ascii_alphanumeric() {
                 chars.push(c.to_ascii_uppercase());
                 j += 1;
-            } else if c == b' '
+            } else if (c == b' ' || c == b'-')
                 && !chars.is_empty()
                 && b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
             {
@@ -378,6 +392,11 @@ mod tests {
             "x4111111111111111y",
             "４１１１ １１１１ １１１１ １１１１",
             "4111\u{a0}1111\u{a0}1111\u{a0}1111",
+            "4111\u{200b}1111\u{200b}1111\u{200b}1111",
+            "4111\t1111\t1111\t1111",
+            "DE89-3704-0044-0532-0130-00",
+            "30569309025904",
+            "6304000000000000",
             "4111 – 1111 – 1111 – 1111",
             "DE89370400440532013000",
             "DE89 3704 0044 0532 0130 00",
@@ -441,6 +460,15 @@ mod tests {
             "#pay[data-iban=[redacted]]"
         );
         assert_eq!(redact_sensitive_values("id 123-45-6789!"), "id [redacted]!");
+    }
+
+    #[test]
+    fn integers_that_are_card_numbers() {
+        assert!(is_card_number(4_111_111_111_111_111));
+        assert!(is_card_number(-4_111_111_111_111_111));
+        assert!(!is_card_number(4_111_111_111_111_112));
+        assert!(!is_card_number(12_345));
+        assert!(!is_card_number(i64::MIN));
     }
 
     proptest! {
