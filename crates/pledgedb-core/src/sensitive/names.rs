@@ -314,9 +314,39 @@ pub fn name_tokens(name: &str) -> Vec<String> {
     tokens
 }
 
+/// Names up to this length have their verdict cached per thread.
+const CACHE_MAX_LEN: usize = 128;
+/// Cached verdicts per thread before the cache starts over.
+const CACHE_MAX_ENTRIES: usize = 4_096;
+
+thread_local! {
+    /// Verdicts of recently seen names: ingest sees the same form, field and
+    /// property names again and again (every keystroke hit asks twice).
+    static VERDICTS: std::cell::RefCell<std::collections::HashMap<Box<str>, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Whether a field (or property) name is sensitive by the default rules.
 #[must_use]
 pub fn is_sensitive_name(name: &str) -> bool {
+    if name.len() > CACHE_MAX_LEN {
+        return judge(name);
+    }
+    VERDICTS.with(|cache| {
+        if let Some(v) = cache.borrow().get(name) {
+            return *v;
+        }
+        let v = judge(name);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(name.into(), v);
+        v
+    })
+}
+
+fn judge(name: &str) -> bool {
     let tokens = name_tokens(name);
     if tokens.iter().any(|t| {
         SENSITIVE_TOKENS.contains(&t.as_str())
