@@ -162,26 +162,6 @@ fn text_of(s: &str) -> Text {
     Text::new(&sensitive::redact_sensitive_values(s))
 }
 
-/// The `utm_*` parameters an event without a visitor id keeps: source,
-/// medium and campaign, which the site's own links set. `utm_term` (search
-/// keywords), `utm_content` and any other parameter may hold what a person
-/// typed, and are dropped.
-pub(crate) const ANONYMOUS_UTM: &[&str] = &["utm_source", "utm_medium", "utm_campaign"];
-
-fn anonymous_utm(utm: &str) -> String {
-    let mut out = String::new();
-    for param in utm.split('&') {
-        let name = param.split_once('=').map_or(param, |(n, _)| n);
-        if ANONYMOUS_UTM.iter().any(|k| k.eq_ignore_ascii_case(name)) {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            out.push_str(param);
-        }
-    }
-    out
-}
-
 /// The second gate, on content (promise P8): a keystroke in a field whose
 /// name, or whose form's name, is sensitive is dropped before anything is
 /// written, so the length and rhythm of a secret are never stored. A
@@ -267,7 +247,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
                 .as_deref()
                 .map_or_else(Text::empty, |r| text_of(&referrer_host(r))),
             utm: if anonymous {
-                text_of(&anonymous_utm(&url.utm))
+                text_of(&sensitive::anonymous_utm(&url.utm))
             } else {
                 text_of(&url.utm)
             },
@@ -500,6 +480,7 @@ mod tests {
 
     #[test]
     fn anonymous_utm_keeps_source_medium_and_campaign_only() {
+        use crate::sensitive::anonymous_utm;
         assert_eq!(
             anonymous_utm(
                 "utm_source=a&utm_term=b&UTM_Medium=c&utm_content=d&utm_campaign=e&utm_id=f"
@@ -532,7 +513,7 @@ mod tests {
             if let EventKind::PageView { utm, .. } = &e.kind {
                 for p in utm.as_str().split('&').filter(|p| !p.is_empty()) {
                     let name = p.split_once('=').map_or(p, |(n, _)| n);
-                    prop_assert!(ANONYMOUS_UTM.contains(&name), "{}", p);
+                    prop_assert!(sensitive::ANONYMOUS_UTM.contains(&name), "{}", p);
                 }
             }
             // The same hit with an id keeps its typed data.

@@ -26,3 +26,26 @@ pub use names::{
 pub use values::{
     REDACTED_VALUE, contains_sensitive_value, is_card_number, redact_sensitive_values,
 };
+
+/// The `utm_*` parameters an event without a visitor id keeps (promise P4):
+/// source, medium and campaign, which the site's own links set.
+/// `utm_term` (search keywords), `utm_content` and any other parameter may
+/// hold what a person typed.
+pub const ANONYMOUS_UTM: &[&str] = &["utm_source", "utm_medium", "utm_campaign"];
+
+/// The `k=v&k=v` utm string of an event without a visitor id: only the
+/// parameters of [`ANONYMOUS_UTM`] (names in any case), in their order.
+#[must_use]
+pub fn anonymous_utm(utm: &str) -> String {
+    let mut out = String::new();
+    for param in utm.split('&') {
+        let name = param.split_once('=').map_or(param, |(n, _)| n);
+        if ANONYMOUS_UTM.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.push_str(param);
+        }
+    }
+    out
+}
