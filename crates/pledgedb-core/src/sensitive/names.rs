@@ -78,6 +78,10 @@ pub const SENSITIVE_TOKENS: &[&str] = &[
     "nif",
     "cpf",
     "aadhaar",
+    "bsb",
+    "ifsc",
+    "jwt",
+    "bearer",
     // Birth dates and security answers.
     "dob",
     "birthdate",
@@ -118,6 +122,18 @@ pub const SENSITIVE_PHRASES: &[&[&str]] = &[
     &["numero", "carta"],
     &["numero", "de", "carte"],
     &["numero", "carte"],
+    &["sec", "code"],
+    &["sms", "code"],
+    &["ni", "number"],
+    &["national", "insurance"],
+    &["national", "id"],
+    &["passport", "number"],
+    &["passport", "no"],
+    &["acct", "number"],
+    &["acct", "no"],
+    &["driver", "license"],
+    &["drivers", "license"],
+    &["driving", "licence"],
 ];
 
 /// Long, unambiguous words that make a name sensitive wherever they occur in
@@ -191,6 +207,17 @@ pub const SENSITIVE_SUBSTRINGS: &[&str] = &[
     "personnummer",
     "henkilotunnus",
     "codicefiscale",
+    "seccode",
+    "smscode",
+    "nationalinsurance",
+    "nationalid",
+    "passportnumber",
+    "passportno",
+    "acctnumber",
+    "taxpayer",
+    "driverslicense",
+    "driverlicense",
+    "drivinglicence",
 ];
 
 /// Words for password (and PIN) in scripts without Latin letters, matched
@@ -547,6 +574,23 @@ mod tests {
             "security_code",
             "ssn_last4",
             "bankAccountNumber",
+            "sec_code",
+            "smsCode",
+            "national_insurance_number",
+            "nationalId",
+            "passportNumber",
+            "acct_no",
+            "taxpayer_id",
+            "driversLicense",
+            "txtPassword",
+            "tbPwd",
+            "password2",
+            "pass1",
+            "CreditCardNumber",
+            "cardExpirationDate",
+            "billing[cc_exp]",
+            "pinNumber",
+            "access_token",
         ] {
             assert!(is_sensitive_name(name), "{name} should be sensitive");
         }
