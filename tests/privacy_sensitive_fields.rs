@@ -116,8 +116,10 @@ fn kept_marker(i: usize) -> String {
     format!("KEPTNAMEVALUE{i:03}X")
 }
 
-#[test]
-fn sensitive_names_values_props_and_targets_never_reach_a_file() {
+/// Ingests `kinds` for visitor `v1` of a domain with the configured pattern
+/// `maiden`, closes the database, and returns the environment with it
+/// reopened.
+fn store(kinds: Vec<HitKind>) -> (Env, pledgedb::Db) {
     let env = Env::new();
     let db = env.open();
     let d = db.create_domain(DOMAIN).unwrap();
@@ -126,8 +128,55 @@ fn sensitive_names_values_props_and_targets_never_reach_a_file() {
         ..d.settings()
     })
     .unwrap();
+    for (i, k) in kinds.into_iter().enumerate() {
+        assert_eq!(db.ingest(hit(k, "v1", i as i64)).unwrap(), Ingested::Queued);
+    }
+    drop(d);
+    db.close().unwrap();
+    let db = env.open();
+    (env, db)
+}
 
-    // Item 4: one submit with every sensitive and every ordinary name.
+fn assert_in_no_file(env: &Env, gone: &[String]) {
+    let found = common::find_any(&env.data, gone);
+    assert!(found.is_empty(), "stored: {found:?}");
+}
+
+/// The stored events of visitor `v1`, through the export.
+fn exported(db: &pledgedb::Db) -> Vec<pledgedb::Event> {
+    let d = db.domain(DOMAIN).unwrap();
+    let events = d.events(TimeRange::all()).unwrap();
+    let export = d
+        .export_visitor(&VisitorRef::ClientId("v1".into()))
+        .unwrap();
+    assert_eq!(
+        export.events.len(),
+        events.len(),
+        "the export holds every event"
+    );
+    export.events
+}
+
+fn submitted(events: &[pledgedb::Event]) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::FormSubmit { fields, .. } => Some(fields.clone()),
+            _ => None,
+        })
+        .unwrap()
+        .iter()
+        .map(|f| (f.name.to_string(), f.value.to_string()))
+        .collect();
+    kept.sort();
+    kept
+}
+
+/// Item 4: real field names (plain text inputs without an autocomplete
+/// hint) are recognised by their tokens, and so are configured patterns,
+/// input types and autocomplete hints; look-alike names keep their values.
+#[test]
+fn sensitive_field_names_never_reach_a_file_and_ordinary_names_stay() {
     let mut fields: Vec<FormField> = SENSITIVE_NAMES
         .iter()
         .enumerate()
@@ -139,23 +188,55 @@ fn sensitive_names_values_props_and_targets_never_reach_a_file() {
             .enumerate()
             .map(|(i, n)| FormField::new(*n, kept_marker(i)).input_type("text")),
     );
-    // Configured pattern, input types and autocomplete hints.
     fields.push(FormField::new("mothersMaidenName", "SECRETCONFIGURED").input_type("text"));
     fields.push(FormField::new("q", "SECRETINPUTTYPE").input_type("PASSWORD"));
     fields.push(FormField::new("blob", "SECRETHIDDEN").input_type("hidden"));
-    fields.push(FormField {
-        autocomplete: Some("section-pay billing cc-csc".into()),
-        ..FormField::new("x1", "SECRETAUTOCOMPLETE1")
-    });
-    fields.push(FormField {
-        autocomplete: Some("one-time-code".into()),
-        ..FormField::new("x2", "SECRETAUTOCOMPLETE2")
-    });
-    fields.push(FormField {
-        autocomplete: Some("current-password".into()),
-        ..FormField::new("x3", "SECRETAUTOCOMPLETE3")
-    });
-    // Item 5: values that are sensitive whatever the field is called.
+    fields.push(FormField::new("upload", "SECRETFILE").input_type("file"));
+    for (i, hint) in [
+        "section-pay billing cc-csc",
+        "cc-number",
+        "cc-exp",
+        "one-time-code",
+        "current-password",
+        "new-password",
+    ]
+    .iter()
+    .enumerate()
+    {
+        fields.push(FormField {
+            autocomplete: Some((*hint).into()),
+            ..FormField::new(format!("x{i}"), format!("SECRETAUTOCOMPLETE{i}"))
+        });
+    }
+    let (env, db) = store(vec![HitKind::FormSubmit {
+        form: "checkout".into(),
+        fields,
+    }]);
+    let mut gone: Vec<String> = (0..SENSITIVE_NAMES.len()).map(secret_marker).collect();
+    gone.extend(
+        [
+            "SECRETCONFIGURED",
+            "SECRETINPUTTYPE",
+            "SECRETHIDDEN",
+            "SECRETFILE",
+        ]
+        .map(String::from),
+    );
+    gone.extend((0..6).map(|i| format!("SECRETAUTOCOMPLETE{i}")));
+    assert_in_no_file(&env, &gone);
+    let mut want: Vec<(String, String)> = ORDINARY_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ((*n).to_string(), kept_marker(i)))
+        .collect();
+    want.sort();
+    assert_eq!(submitted(&exported(&db)), want);
+}
+
+/// Item 5: card numbers, IBANs and SSNs are dropped whatever the field or
+/// property is called, and redacted from click targets; look-alikes stay.
+#[test]
+fn sensitive_values_never_reach_a_file_whatever_the_name() {
     let secret_values = [
         "4111111111111111",
         "5555 5555 5555 4444",
@@ -166,112 +247,73 @@ fn sensitive_names_values_props_and_targets_never_reach_a_file() {
         "078-05-1120",
         "ssn 219 09 9999",
     ];
-    for (i, v) in secret_values.iter().enumerate() {
-        fields.push(FormField::new(format!("note{i}"), *v));
-    }
-    // Look-alikes that stay: a number failing Luhn, a wrong IBAN checksum.
-    fields.push(FormField::new("order_no", "4111111111111112"));
-    fields.push(FormField::new("ref", "DE89370400440532013001"));
-    let submit = HitKind::FormSubmit {
-        form: "checkout".into(),
-        fields,
-    };
-    assert_eq!(db.ingest(hit(submit, "v1", 0)).unwrap(), Ingested::Queued);
-
-    // Custom-event properties: sensitive names and sensitive text values.
-    let custom = HitKind::Custom {
-        name: "purchase".into(),
-        props: vec![
-            (
-                "password".into(),
-                HitProp::Text("SECRETPROPPASSWORD".into()),
-            ),
-            ("cardNumber".into(), HitProp::Text("SECRETPROPCARD".into())),
-            ("pin".into(), HitProp::Int(918_273)),
-            ("note".into(), HitProp::Text("4242 4242 4242 4242".into())),
-            (
-                "payer".into(),
-                HitProp::Text("FR14 2004 1010 0505 0001 3M02 606".into()),
-            ),
-            ("ref".into(), HitProp::Int(4_012_888_888_881_881)),
-            ("plan".into(), HitProp::Text("KEPTPROPPLAN".into())),
-            ("amount".into(), HitProp::Float(19.5)),
-            ("items".into(), HitProp::Int(3)),
-        ],
-    };
-    assert_eq!(db.ingest(hit(custom, "v1", 10)).unwrap(), Ingested::Queued);
-
-    // A click target holding a card number is not stored as is.
-    let click = HitKind::Click {
-        x: 10,
-        y: 20,
-        target: "button[data-card=4012888888881881].pay".into(),
-    };
-    assert_eq!(db.ingest(hit(click, "v1", 20)).unwrap(), Ingested::Queued);
-    drop(d);
-    db.close().unwrap();
-
-    let mut gone: Vec<String> = (0..SENSITIVE_NAMES.len()).map(secret_marker).collect();
-    gone.extend(
-        [
-            "SECRETCONFIGURED",
-            "SECRETINPUTTYPE",
-            "SECRETHIDDEN",
-            "SECRETAUTOCOMPLETE1",
-            "SECRETAUTOCOMPLETE2",
-            "SECRETAUTOCOMPLETE3",
-            "SECRETPROPPASSWORD",
-            "SECRETPROPCARD",
-            "4111111111111111",
-            "5555 5555 5555 4444",
-            "3782-822463-10005",
-            "6011 1111 1111 1117",
-            "DE89370400440532013000",
-            "gb82 west",
-            "078-05-1120",
-            "219 09 9999",
-            "4242 4242 4242 4242",
-            "FR14 2004",
-            "4012888888881881",
-        ]
-        .map(String::from),
-    );
-    let found = common::find_any(&env.data, &gone);
-    assert!(found.is_empty(), "stored: {found:?}");
-    let db = env.open();
-    let d = db.domain(DOMAIN).unwrap();
-    let events = d.events(TimeRange::all()).unwrap();
-    let export = d
-        .export_visitor(&VisitorRef::ClientId("v1".into()))
-        .unwrap();
-    assert_eq!(
-        export.events.len(),
-        events.len(),
-        "the export holds every event"
-    );
-    let submitted = export
-        .events
-        .iter()
-        .find_map(|e| match &e.kind {
-            EventKind::FormSubmit { fields, .. } => Some(fields.clone()),
-            _ => None,
-        })
-        .unwrap();
-    let mut kept: Vec<(String, String)> = submitted
-        .iter()
-        .map(|f| (f.name.to_string(), f.value.to_string()))
-        .collect();
-    kept.sort();
-    let mut want: Vec<(String, String)> = ORDINARY_NAMES
+    let mut fields: Vec<FormField> = secret_values
         .iter()
         .enumerate()
-        .map(|(i, n)| ((*n).to_string(), kept_marker(i)))
+        .map(|(i, v)| FormField::new(format!("note{i}"), *v))
         .collect();
-    want.push(("order_no".into(), "4111111111111112".into()));
-    want.push(("ref".into(), "DE89370400440532013001".into()));
-    want.sort();
-    assert_eq!(kept, want);
-
+    fields.push(FormField::new("order_no", "4111111111111112"));
+    fields.push(FormField::new("ref", "DE89370400440532013001"));
+    fields.push(FormField::new("comment", "KEPTCOMMENT"));
+    let kinds = vec![
+        HitKind::FormSubmit {
+            form: "contact".into(),
+            fields,
+        },
+        HitKind::Custom {
+            name: "purchase".into(),
+            props: vec![
+                (
+                    "password".into(),
+                    HitProp::Text("SECRETPROPPASSWORD".into()),
+                ),
+                ("cardNumber".into(), HitProp::Text("SECRETPROPCARD".into())),
+                ("pin".into(), HitProp::Int(918_273)),
+                ("note".into(), HitProp::Text("4242 4242 4242 4242".into())),
+                (
+                    "payer".into(),
+                    HitProp::Text("FR14 2004 1010 0505 0001 3M02 606".into()),
+                ),
+                ("ref".into(), HitProp::Int(4_012_888_888_881_881)),
+                ("plan".into(), HitProp::Text("KEPTPROPPLAN".into())),
+                ("amount".into(), HitProp::Float(19.5)),
+                ("items".into(), HitProp::Int(3)),
+            ],
+        },
+        HitKind::Click {
+            x: 10,
+            y: 20,
+            target: "button[data-card=4012888888881881].pay".into(),
+        },
+    ];
+    let (env, db) = store(kinds);
+    let gone: Vec<String> = [
+        "SECRETPROPPASSWORD",
+        "SECRETPROPCARD",
+        "4111111111111111",
+        "5555 5555 5555 4444",
+        "3782-822463-10005",
+        "6011 1111 1111 1117",
+        "DE89370400440532013000",
+        "gb82 west",
+        "078-05-1120",
+        "219 09 9999",
+        "4242 4242 4242 4242",
+        "FR14 2004",
+        "4012888888881881",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_in_no_file(&env, &gone);
+    let events = exported(&db);
+    assert_eq!(
+        submitted(&events),
+        vec![
+            ("comment".to_string(), "KEPTCOMMENT".to_string()),
+            ("order_no".into(), "4111111111111112".into()),
+            ("ref".into(), "DE89370400440532013001".into()),
+        ]
+    );
     let props = events
         .iter()
         .find_map(|e| match &e.kind {
@@ -282,7 +324,6 @@ fn sensitive_names_values_props_and_targets_never_reach_a_file() {
     let names: Vec<&str> = props.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names, vec!["plan", "amount", "items"]);
     assert!(matches!(&props[0].1, PropValue::Text(t) if t.as_str() == "KEPTPROPPLAN"));
-
     let target = events
         .iter()
         .find_map(|e| match &e.kind {
@@ -293,6 +334,8 @@ fn sensitive_names_values_props_and_targets_never_reach_a_file() {
     assert_eq!(target, "button[data-card=[redacted]].pay");
 }
 
+/// Item 6: keystrokes in sensitive fields (or forms) are dropped before
+/// anything is written and counted; focus, blur and time spent stay.
 #[test]
 fn keystrokes_in_sensitive_fields_are_dropped_and_counted_focus_and_blur_kept() {
     let env = Env::new();
