@@ -2,15 +2,16 @@
 //! numbers, IBANs and US social security numbers.
 //!
 //! - A card number is a run of 12 to 19 digits, optionally split into groups
-//!   by up to three spaces or dashes, that passes the Luhn check. Within a
+//!   by up to three spaces, tabs or dashes, that passes the Luhn check. Within a
 //!   longer run of grouped digits, every run of whole consecutive groups is
 //!   tried, so two card numbers in a row are both found; a run of digits
 //!   without separators is only ever tested whole (a 24-digit order number
 //!   is not a card number).
 //! - An IBAN is a country code of the IBAN registry, two check digits and
 //!   the rest of the number, of that country's exact length, in any case,
-//!   with single spaces between its characters allowed, whose mod-97
-//!   checksum (ISO 13616) is 1.
+//!   with single spaces or dashes between its characters allowed, not
+//!   followed directly by another letter or digit, whose mod-97 checksum
+//!   (ISO 13616) is 1.
 //! - An SSN is three digits, two digits and four digits separated by a
 //!   dash or a space each (`123-45-6789`, `123 45 6789`), with no digit
 //!   right before or after. Nine digits in a row are not taken for one.
@@ -329,7 +330,10 @@ fn ibans(b: &[u8], out: &mut Vec<(usize, usize)>) {
                 break;
             }
         }
-        if chars.len() == len && mod97(&chars) == 1 {
+        // It ends where the text's word ends: a valid checksum in the middle
+        // of a longer run of letters and digits is chance.
+        let ends = b.get(j).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if chars.len() == len && ends && mod97(&chars) == 1 {
             out.push((i, j));
         }
     }
@@ -432,6 +436,8 @@ mod tests {
             "DE8937040044053201300",
             "GB82WEST1234569876543",
             "ZZ89370400440532013000",
+            "DE89370400440532013000X",
+            "DE893704004405320130001",
             "123456789",
             "1234-56-7890",
             "123-456-7890",
