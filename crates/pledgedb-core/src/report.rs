@@ -26,7 +26,7 @@ pub const RECORDED: &[RecordedField] = &[
     },
     RecordedField {
         field: "visitor",
-        description: "keyed hash of the first-party client id, or of a daily salt + IP + user agent (cookieless); unique per domain",
+        description: "keyed hash of the first-party client id, or of a daily salt + IP + user agent (cookieless); unique per domain; 0 on events kept without consent, which keep nothing a person typed",
     },
     RecordedField {
         field: "session",
