@@ -85,7 +85,7 @@ impl Config {
 pub(crate) struct Counters {
     /// Hits dropped by the gate, by `drop_index`, not yet added to the
     /// durable counters of the global file.
-    pub(crate) dropped: [AtomicU64; 5],
+    pub(crate) dropped: [AtomicU64; 6],
 }
 
 pub(crate) fn drop_index(r: DropReason) -> usize {
@@ -95,6 +95,7 @@ pub(crate) fn drop_index(r: DropReason) -> usize {
         DropReason::GlobalPrivacyControl => 2,
         DropReason::NoConsent => 3,
         DropReason::Expired => 4,
+        DropReason::SensitiveKeystroke => 5,
     }
 }
 
@@ -546,6 +547,9 @@ impl DbInner {
             Ok(i) => i,
             Err(r) => return Ok(self.dropped(r)),
         };
+        if let Err(r) = ingest::screen(&hit, &settings) {
+            return Ok(self.dropped(r));
+        }
         if ts < settings.retention.cutoff(now) {
             return Ok(self.dropped(DropReason::Expired));
         }

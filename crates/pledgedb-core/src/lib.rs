@@ -43,6 +43,7 @@ pub mod limits;
 pub mod query;
 mod report;
 mod repr;
+pub mod sensitive;
 pub mod settings;
 mod storage;
 pub mod text;
