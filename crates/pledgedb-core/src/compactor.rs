@@ -248,7 +248,8 @@ fn expire(
 ) -> Result<CompactionReport, StorageError> {
     let before = d.retention_cutoff(now).day();
     let any = d
-        .days_on_disk()?
+        .segments
+        .days()
         .first()
         .is_some_and(|first| *first < before);
     if !any {
@@ -276,18 +277,28 @@ fn seal(
     now: Timestamp,
 ) -> Result<CompactionReport, StorageError> {
     let mut report = CompactionReport::default();
-    let candidates: Vec<(Day, Arc<crate::storage::segment::Segment>)> = d
+    let candidates: Vec<Day> = d
         .segments
-        .read()
-        .iter()
-        .filter(|(day, _)| day.end().0.saturating_add(SEAL_GRACE_MS) <= now.0)
-        .map(|(k, v)| (*k, Arc::clone(v)))
+        .days()
+        .into_iter()
+        .filter(|day| day.end().0.saturating_add(SEAL_GRACE_MS) <= now.0)
         .collect();
-    for (day, seg) in candidates {
-        if seg.is_sealed()? {
+    for day in candidates {
+        // Days known sealed are not opened to ask again.
+        let sealed = match d.segments.known_sealed(day) {
+            Some(s) => s,
+            None => match d.segments.get(day)? {
+                Some(seg) => {
+                    let s = seg.is_sealed()?;
+                    d.segments.mark_sealed(day, s);
+                    s
+                }
+                None => true,
+            },
+        };
+        if sealed {
             continue;
         }
-        drop(seg);
         let sealed = ask(inner, d, |reply| Msg::Seal {
             domain: Arc::clone(d),
             day,
@@ -323,21 +334,14 @@ fn purge(
             .collect();
         let any_session = pending.iter().any(|(_, k)| *k == ErasureKind::Session);
         let mut days = BTreeSet::new();
-        let segs: Vec<(Day, Arc<crate::storage::segment::Segment>)> = d
-            .segments
-            .read()
-            .iter()
-            .map(|(k, v)| (*k, Arc::clone(v)))
-            .collect();
-        // A day with a file but no open segment (its handle was dropped
-        // after a failed commit) is rewritten too: it may hold the data.
-        for day in d.days_on_disk()? {
-            if !segs.iter().any(|(k, _)| *k == day) {
-                days.insert(day);
-            }
-        }
-        for (day, seg) in segs {
-            if any_session || seg.has_any_tag(&visitor_tags)? {
+        // Every day that has a file, opened if it is not: the set of
+        // known days is the set of files.
+        for day in d.segments.days() {
+            let holds = match d.segments.get(day)? {
+                Some(seg) => any_session || seg.has_any_tag(&visitor_tags)?,
+                None => false,
+            };
+            if holds {
                 days.insert(day);
             }
         }

@@ -45,6 +45,11 @@ pub struct Config {
     /// The page-store backend of every file; `None` (the default) for
     /// redb's file backend. Tests pass backends that inject I/O errors.
     pub backend: Option<Arc<dyn crate::storage::BackendFactory>>,
+    /// Day segments open at once, across every domain: opening a data
+    /// directory opens none, a segment opens on first use, and the least
+    /// recently used close beyond this many. Default: 128 (each keeps a
+    /// 256 KiB page cache while open).
+    pub max_open_segments: usize,
 }
 
 impl Default for Config {
@@ -59,6 +64,7 @@ impl Default for Config {
             background_compaction: true,
             erasure_deadline_ms: 3_600_000,
             backend: None,
+            max_open_segments: 128,
         }
     }
 }
@@ -159,6 +165,11 @@ impl Db {
             .domain_defaults
             .validate()
             .map_err(OpenError::Config)?;
+        if config.max_open_segments == 0 {
+            return Err(OpenError::Config(
+                "max_open_segments must be at least 1".into(),
+            ));
+        }
         if config.writer.block_events == 0 || config.writer.queue == 0 {
             return Err(OpenError::Config(
                 "writer block_events and queue must be at least 1".into(),
@@ -171,7 +182,8 @@ impl Db {
         create_dir(&dir)?;
         create_dir(&dir.join(DOMAINS_DIR))?;
         crate::storage::sweep_temporaries(&dir)?;
-        let opener = crate::storage::Opener::new(config.backend.clone(), &dir);
+        let opener =
+            crate::storage::Opener::new(config.backend.clone(), &dir, config.max_open_segments);
         let (mut global, state) = GlobalFile::open(&opener, &dir)?;
         global.purge_stored_salts()?;
         let pool = WriterPool::start(config.writer)?;
@@ -324,6 +336,13 @@ impl Db {
         validate_domain_name(name)?;
         let shared = self.inner.domain_or_create(name)?;
         Ok(Domain::new(Arc::clone(&self.inner), shared))
+    }
+
+    /// Day segments open right now, across every domain (at most
+    /// [`Config::max_open_segments`]; opening a directory opens none).
+    #[must_use]
+    pub fn open_segments(&self) -> usize {
+        self.inner.opener.segments.len()
     }
 
     /// The names of all domains, sorted.
@@ -491,7 +510,7 @@ impl DbInner {
             let _ = rx.recv();
         }
         self.global.lock().remove_domain(name)?;
-        shared.segments.write().clear();
+        shared.segments.clear();
         let dir = shared.dir.clone();
         drop(shared);
         // Unlink every file, then the directories.

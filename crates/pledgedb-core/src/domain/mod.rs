@@ -3,6 +3,7 @@
 //! can reach another domain (promise P2).
 
 pub mod reader;
+pub(crate) mod segments;
 pub(crate) mod shared;
 
 use crate::codec::BlockView;
@@ -263,7 +264,7 @@ impl Domain {
         let tag = self.shared.secret.visitor_tag(visitor);
         let mut filter = self.shared.erased_filter();
         let mut events = Vec::new();
-        for seg in self.shared.segments_in(from, Timestamp(i64::MAX)) {
+        for seg in self.shared.segments_in(from, Timestamp(i64::MAX))? {
             if !seg.has_any_tag(&[tag])? {
                 continue;
             }
@@ -323,7 +324,7 @@ impl Domain {
         let mut segments = 0;
         for seg in self
             .shared
-            .segments_in(Timestamp(i64::MIN), Timestamp(i64::MAX))
+            .segments_in(Timestamp(i64::MIN), Timestamp(i64::MAX))?
         {
             if seg.has_any_tag(&[tag])? {
                 segments += 1;
@@ -351,7 +352,7 @@ impl Domain {
         let mut segments = 0;
         for seg in self
             .shared
-            .segments_in(Timestamp(i64::MIN), Timestamp(i64::MAX))
+            .segments_in(Timestamp(i64::MIN), Timestamp(i64::MAX))?
         {
             let mut found = false;
             seg.for_each_block(|_, bytes| {
@@ -426,7 +427,7 @@ impl Domain {
     /// Days that have a segment file, oldest first.
     #[must_use]
     pub fn segment_days(&self) -> Vec<crate::time::Day> {
-        self.shared.segments.read().keys().copied().collect()
+        self.shared.segments.days()
     }
 }
 

@@ -208,7 +208,7 @@ impl Domain {
         let from = range.from.max(self.shared.retention_cutoff(now));
         Ok(Reader {
             shared: Arc::clone(&self.shared),
-            segments: self.shared.segments_in(from, range.to),
+            segments: self.shared.segments_in(from, range.to)?,
             from,
             to: range.to,
         })

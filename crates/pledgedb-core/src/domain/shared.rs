@@ -1,16 +1,17 @@
 //! The state of one open domain, shared by its handles, its writer thread and
 //! the compactor.
 
+use super::segments::SegmentSet;
 use crate::error::StorageError;
 use crate::event::{Event, SessionId, VisitorId};
 use crate::identity::{DomainSecret, EraseTag};
 use crate::settings::DomainSettings;
 use crate::storage::control::{ControlFile, Tombstone};
-use crate::storage::segment::{SEGMENT_DIR, Segment, parse_segment_file_name};
-use crate::storage::{create_dir, segment::segment_file_name};
+use crate::storage::create_dir;
+use crate::storage::segment::{SEGMENT_DIR, Segment};
 use crate::time::{Day, Timestamp};
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,7 +28,8 @@ pub(crate) struct DomainShared {
     pub(crate) control: ControlFile,
     pub(crate) aggregates: crate::storage::aggregates::AggregateFile,
     pub(crate) settings: RwLock<Arc<DomainSettings>>,
-    pub(crate) segments: RwLock<BTreeMap<Day, Arc<Segment>>>,
+    /// Every day that has a segment file; each opens on first use.
+    pub(crate) segments: SegmentSet,
     tombstones: RwLock<HashMap<EraseTag, Tombstone>>,
     tombstone_count: AtomicUsize,
     /// Index of the writer thread that owns this domain's segments.
@@ -61,30 +63,8 @@ impl DomainShared {
         crate::storage::sweep_temporaries(&dir)?;
         crate::storage::sweep_temporaries(&seg_dir)?;
         let (control, secret, settings) = ControlFile::open(opener, &dir, defaults)?;
-        let mut segments = BTreeMap::new();
-        let entries = std::fs::read_dir(&seg_dir).map_err(|e| StorageError::io(&seg_dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| StorageError::io(&seg_dir, e))?;
-            let file_name = entry.file_name();
-            let Some(file_name) = file_name.to_str() else {
-                continue;
-            };
-            if let Some(day) = parse_segment_file_name(file_name) {
-                match Segment::open(opener, &seg_dir, day) {
-                    Ok(seg) => {
-                        segments.insert(day, Arc::new(seg));
-                    }
-                    // A damaged segment never stops the directory from
-                    // opening: it is set aside and reported.
-                    Err(e) if e.is_damage() => {
-                        opener
-                            .quarantine
-                            .set_aside(&entry.path(), &e.to_string(), None)?;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+        // Listed, not opened: a segment opens on first use.
+        let segments = SegmentSet::list(opener, &seg_dir, &opener.segments)?;
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
         let aggregates = crate::storage::aggregates::AggregateFile::open(opener, &dir)?;
         Ok(DomainShared {
@@ -96,7 +76,7 @@ impl DomainShared {
             control,
             aggregates,
             settings: RwLock::new(Arc::new(settings)),
-            segments: RwLock::new(segments),
+            segments,
             tombstone_count: AtomicUsize::new(stones.len()),
             tombstones: RwLock::new(stones),
             writer,
@@ -106,65 +86,26 @@ impl DomainShared {
 
     /// The segment of a day, opening (creating) it if needed.
     pub(crate) fn segment_for_write(&self, day: Day) -> Result<Arc<Segment>, StorageError> {
-        if let Some(s) = self.segments.read().get(&day) {
-            return Ok(Arc::clone(s));
-        }
-        let mut segs = self.segments.write();
-        if let Some(s) = segs.get(&day) {
-            return Ok(Arc::clone(s));
-        }
-        let existed = self.seg_dir.join(segment_file_name(day)).exists();
-        let seg = Arc::new(Segment::open(&self.opener, &self.seg_dir, day)?);
-        if !existed {
-            crate::storage::sync_dir(&self.seg_dir)?;
-        }
-        segs.insert(day, Arc::clone(&seg));
-        Ok(seg)
-    }
-
-    /// The days that have a segment file in the domain's directory, whether
-    /// or not their segment is open. The files are the truth: a segment
-    /// whose handle was dropped after a failed commit (to be reopened) is
-    /// still a day with data that purges and expiry must reach.
-    pub(crate) fn days_on_disk(&self) -> Result<std::collections::BTreeSet<Day>, StorageError> {
-        let mut days = std::collections::BTreeSet::new();
-        let entries =
-            std::fs::read_dir(&self.seg_dir).map_err(|e| StorageError::io(&self.seg_dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| StorageError::io(&self.seg_dir, e))?;
-            if let Some(day) = entry.file_name().to_str().and_then(parse_segment_file_name) {
-                days.insert(day);
-            }
-        }
-        Ok(days)
+        self.segments.get_or_create(day)
     }
 
     /// The open segment of a day that has a file, opening it if needed;
-    /// `None` if the day has no file.
+    /// `None` if the day has no file (or it was damaged and set aside).
     pub(crate) fn existing_segment(&self, day: Day) -> Result<Option<Arc<Segment>>, StorageError> {
-        if let Some(s) = self.segments.read().get(&day) {
-            return Ok(Some(Arc::clone(s)));
-        }
-        if !self.seg_dir.join(segment_file_name(day)).exists() {
-            return Ok(None);
-        }
-        self.segment_for_write(day).map(Some)
+        self.segments.get(day)
     }
 
-    /// Segments overlapping `[from, to)`.
-    pub(crate) fn segments_in(&self, from: Timestamp, to: Timestamp) -> Vec<Arc<Segment>> {
+    /// Segments overlapping `[from, to)`, each opened.
+    pub(crate) fn segments_in(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Arc<Segment>>, StorageError> {
         if to <= from {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let (first, last) = (from.day(), Timestamp(to.0 - 1).day());
-        if first > last {
-            return Vec::new();
-        }
-        self.segments
-            .read()
-            .range(first..=last)
-            .map(|(_, s)| Arc::clone(s))
-            .collect()
+        self.segments.open_in(first, last)
     }
 
     /// The first moment whose events are still within the raw-event TTL.

@@ -238,13 +238,13 @@ impl Domain {
     /// The roll-up of each day of the query that has data, and its source.
     pub fn day_rollups(&self, q: &Query) -> Result<Vec<(Day, DayRollup, Source)>, ReadError> {
         Self::check_range(&q.days)?;
-        let segments: BTreeMap<Day, std::sync::Arc<crate::storage::segment::Segment>> = self
-            .shared
-            .segments
-            .read()
-            .range(q.days.first..=q.days.last)
-            .map(|(d, s)| (*d, std::sync::Arc::clone(s)))
-            .collect();
+        let mut segments: BTreeMap<Day, std::sync::Arc<crate::storage::segment::Segment>> =
+            BTreeMap::new();
+        for day in self.shared.segments.days_in(q.days.first, q.days.last) {
+            if let Some(seg) = self.shared.segments.get(day)? {
+                segments.insert(day, seg);
+            }
+        }
         let mut out = Vec::new();
         let unfiltered = q.filters.is_empty() && !q.raw_only;
         if unfiltered {

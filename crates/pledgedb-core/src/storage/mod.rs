@@ -104,13 +104,21 @@ impl redb::StorageBackend for Boxed {
 pub(crate) struct Opener {
     factory: Option<std::sync::Arc<dyn BackendFactory>>,
     pub(crate) quarantine: std::sync::Arc<quarantine::Quarantine>,
+    /// The open segments of the whole data directory, least recently used
+    /// first out.
+    pub(crate) segments: std::sync::Arc<crate::domain::segments::SegmentCache>,
 }
 
 impl Opener {
-    pub(crate) fn new(factory: Option<std::sync::Arc<dyn BackendFactory>>, root: &Path) -> Self {
+    pub(crate) fn new(
+        factory: Option<std::sync::Arc<dyn BackendFactory>>,
+        root: &Path,
+        max_open_segments: usize,
+    ) -> Self {
         Opener {
             factory,
             quarantine: quarantine::Quarantine::load(root),
+            segments: crate::domain::segments::SegmentCache::new(max_open_segments),
         }
     }
 

@@ -192,6 +192,8 @@ impl WriterState {
                         buf.sealed.clear();
                         buf.new_tags.clear();
                         buf.open_dirty = false;
+                        // New events removed the day's roll-up.
+                        d.shared.segments.mark_sealed(*day, false);
                     }
                     Err(e) if e.is_damage() => {
                         // The file cannot be read as a segment: it is set
@@ -208,8 +210,7 @@ impl WriterState {
                         // backend failed ("previous I/O error"): forget this
                         // handle so the retry reopens the file, which redb
                         // then repairs to its last good commit.
-                        let removed = d.shared.segments.write().remove(day);
-                        drop(removed);
+                        d.shared.segments.close(*day);
                         // Reopen now if no reader holds the old handle, so
                         // reads keep seeing the day; else the retry does.
                         let _ = d.shared.segment_for_write(*day);
@@ -335,8 +336,10 @@ impl WriterState {
             &drop_tags,
             None,
         )?;
-        let fresh = Arc::new(seg.install(&tmp, &shared.seg_dir)?);
-        shared.segments.write().insert(day, fresh);
+        let fresh = seg.install(&tmp, &shared.seg_dir)?;
+        drop(seg);
+        shared.segments.install(day, fresh);
+        shared.segments.mark_sealed(day, false);
         outcome.events_removed = removed;
         outcome.rewritten = true;
         outcome.removed_by = removed_by;
@@ -353,15 +356,12 @@ impl WriterState {
             d.days.retain(|day, _| *day >= before);
         }
         // Every file of an expired day, open or not, is reached.
-        for day in shared.days_on_disk()?.range(..before) {
-            shared.existing_segment(*day)?;
+        let mut doomed: Vec<(Day, Arc<Segment>)> = Vec::new();
+        for day in shared.segments.days().into_iter().filter(|d| *d < before) {
+            if let Some(seg) = shared.segments.get(day)? {
+                doomed.push((day, seg));
+            }
         }
-        let doomed: Vec<(Day, Arc<Segment>)> = {
-            let mut segs = shared.segments.write();
-            let keep = segs.split_off(&before);
-            let doomed = std::mem::replace(&mut *segs, keep);
-            doomed.into_iter().collect()
-        };
         let mut days = Vec::with_capacity(doomed.len());
         for (day, seg) in doomed {
             // The anonymous roll-up outlives the raw events.
@@ -388,6 +388,7 @@ impl WriterState {
             }
             let path = seg.path.clone();
             drop(seg);
+            drop(shared.segments.remove(day));
             crate::storage::remove_file(&path)?;
             days.push(day);
         }
@@ -402,10 +403,11 @@ impl WriterState {
         shared: &Arc<DomainShared>,
         day: Day,
     ) -> Result<bool, StorageError> {
-        let Some(seg) = shared.segments.read().get(&day).cloned() else {
+        let Some(seg) = shared.segments.get(day)? else {
             return Ok(false);
         };
         if seg.is_sealed()? {
+            shared.segments.mark_sealed(day, true);
             return Ok(false);
         }
         let events = crate::query::segment_events(&seg)?;
@@ -427,8 +429,10 @@ impl WriterState {
         {
             d.days.remove(&day);
         }
-        let fresh = Arc::new(seg.install(&tmp, &shared.seg_dir)?);
-        shared.segments.write().insert(day, fresh);
+        let fresh = seg.install(&tmp, &shared.seg_dir)?;
+        drop(seg);
+        shared.segments.install(day, fresh);
+        shared.segments.mark_sealed(day, true);
         Ok(true)
     }
 
@@ -446,8 +450,7 @@ impl WriterState {
 /// Sets aside a segment whose file is damaged: it leaves the domain's map
 /// (no read sees it again) and moves to the quarantine.
 pub(super) fn set_aside_segment(shared: &DomainShared, day: Day, e: &StorageError) {
-    let removed = shared.segments.write().remove(&day);
-    drop(removed);
+    drop(shared.segments.remove(day));
     let path = shared.seg_dir.join(segment_file_name(day));
     if path.exists() {
         let _ = shared
