@@ -266,7 +266,7 @@ mod tests {
             assert!(crate::text::contains_ip(form), "{form}");
             for wrap in [
                 |f: &str| format!("\x00\x01{f}\x00"),
-                |f: &str| format!("{f}"),
+                |f: &str| f.to_string(),
                 |f: &str| format!("\x00ref=https://x/{f}/y\x7f"),
             ] {
                 let bytes = wrap(form).into_bytes();

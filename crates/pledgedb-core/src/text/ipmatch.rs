@@ -57,6 +57,10 @@ pub(crate) fn each_match(n: &[u8], sink: &mut dyn FnMut(Match) -> bool) {
     if !colon_dot_runs(n, sink) {
         return;
     }
+    // Both dashed scanners need a `-` or `_`.
+    if !n.iter().any(|&c| c == b'-' || c == b'_') {
+        return;
+    }
     if !dashed_ipv4(n, sink) {
         return;
     }
@@ -622,6 +626,10 @@ fn literal_labels(n: &[u8], sink: &mut dyn FnMut(Match) -> bool) -> bool {
     let k = LITERAL_SUFFIX.len();
     let mut i = 0;
     while i + k <= n.len() {
+        if n.get(i) != Some(&b'.') {
+            i += 1;
+            continue;
+        }
         let Some(window) = n.get(i..i + k) else { break };
         if window.eq_ignore_ascii_case(LITERAL_SUFFIX) {
             let mut s = i;
