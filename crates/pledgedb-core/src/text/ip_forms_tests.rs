@@ -136,6 +136,8 @@ fn encoded_addresses_are_redacted_in_the_original() {
         ("%EF%BC%92%EF%BC%90%EF%BC%93.0.113.9", "[ip]"),
         ("c%2D73%2D22%2D11%2D5", "c%2D[ip]"),
         ("２０３－０－１１３－９", "[ip]"),
+        ("٢٠٣.٠.١١٣.٩", "[ip]"),
+        ("ip २०३-०-११३-९", "ip [ip]"),
     ];
     for (input, want) in cases {
         assert_eq!(redact_ips(input), *want, "{input:?}");

@@ -102,7 +102,24 @@ enum Fold {
     Drop,
 }
 
+/// The zeros of the Unicode decimal digit blocks (general category Nd)
+/// that NFKC leaves alone: Arabic-Indic `٠`, Devanagari `०`, Thai `๐`, …
+/// Each block holds the digits zero to nine in order.
+const DIGIT_ZEROS: &[u32] = &[
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0x104A0, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0,
+    0x11730, 0x118E0, 0x16A60, 0x16B50, 0x1E950,
+];
+
 fn fold(c: char) -> Fold {
+    let code = u32::from(c);
+    if code >= 0x0660
+        && let Some(zero) = DIGIT_ZEROS.iter().find(|&&z| (z..z + 10).contains(&code))
+    {
+        return Fold::Ascii(b'0' + u8::try_from(code - zero).unwrap_or(0));
+    }
     match c {
         '\u{3002}' | '\u{FF61}' | '\u{FE52}' | '\u{2024}' => Fold::Ascii(b'.'),
         '\u{2010}'..='\u{2015}'
@@ -265,6 +282,9 @@ mod tests {
             ("fe80∶∶1", "fe80::1"),
             ("héllo", "héllo"),
             ("%zz%4", "%zz%4"),
+            ("٢٠٣.٠.١١٣.٩", "203.0.113.9"),
+            ("२०३", "203"),
+            ("๙", "9"),
         ];
         for (input, want) in cases {
             assert_eq!(reading(input, Escapes::All), want, "{input:?}");

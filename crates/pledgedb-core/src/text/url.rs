@@ -7,7 +7,7 @@
 //! shortened, so [`referrer_host`] scrubs it before it cuts it
 //! ([`redact_then_cut`]).
 
-use super::scrub::redact_then_cut;
+use super::scrub::{redact_ips, redact_then_cut};
 
 /// The parts of a page URL that the engine stores.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -59,7 +59,11 @@ pub fn reduce_url(url: &str) -> ReducedUrl<'_> {
 /// scrubbed, never before. Never panics.
 #[must_use]
 pub fn referrer_host(url: &str) -> String {
-    let url = url.trim();
+    // Scrubbed before the host is cut out of it: taking the host drops a
+    // trailing dot, a port and user info, and `203.0.113.` must not become
+    // `203.0.113`.
+    let url = redact_ips(url.trim());
+    let url = url.as_ref();
     match host_of(url) {
         Some(host) => redact_then_cut(&host.to_lowercase(), MAX_HOST),
         None => redact_then_cut(url, MAX_HOST),
@@ -224,6 +228,10 @@ mod tests {
             ),
             ("http://[2001:db8::1]:8080/", "[ip]"),
             ("http://192.0.2.1:80/x", "[ip]"),
+            ("http://203.0.113./x", "[ip]"),
+            ("http://www.203.0.113.9./x", "www[ip]"),
+            ("http://2001:db8::1/x", "[ip]"),
+            ("http://fe80--1s4.ipv6-literal.net/", "[ip]"),
             (
                 "http://ec2-203-0-113-9.compute-1.amazonaws.com/",
                 "ec2-[ip].compute-1.amazonaws.com",
