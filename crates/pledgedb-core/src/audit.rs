@@ -331,6 +331,30 @@ mod tests {
         assert!(foreign > 0, "the full definition does match such noise");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// The audit and the scrubber agree: what the scrubber leaves is
+        /// never a finding, and a finding is always something it redacts.
+        #[test]
+        fn audit_and_scrubber_agree(
+            s in proptest::prelude::prop_oneof![
+                "\\PC{0,40}",
+                ".{0,40}",
+                "[0-9a-f.:%\\-_ \\x00\\x01２．①]{0,40}",
+            ],
+        ) {
+            let scrubbed = crate::text::redact_ips(&s);
+            proptest::prop_assert!(scan_foreign_bytes(scrubbed.as_bytes()).is_empty(), "{s:?}");
+            if !scan_foreign_bytes(s.as_bytes()).is_empty() {
+                proptest::prop_assert!(crate::text::contains_ip(&s), "{s:?}");
+            }
+            if !scan_bytes(s.as_bytes()).is_empty() {
+                proptest::prop_assert!(!scan_foreign_bytes(s.as_bytes()).is_empty());
+            }
+        }
+    }
+
     #[test]
     fn own_files_are_recognised_by_name() {
         for own in [
