@@ -28,7 +28,8 @@
 //!
 //! **Dashed and underscored IPv4.** Four consecutive groups of one to three
 //! decimal digits up to 255, each a whole run of digits, joined by single
-//! `-` or `_`: `ec2-203-0-113-9`, `c-73-22-11-5`, `ip_10_0_0_5`.
+//! `-` or `_`: `ec2-203-0-113-9`, `c-73-22-11-5`, `ip_10_0_0_5`; not inside a
+//! MAC address written with dashes (`00-11-22-33-44-55`).
 //!
 //! **Dashed IPv6** (the `ipv6-literal.net` form: `-` for `:`, `--` for `::`,
 //! `s` for the zone's `%`). A chain of hex groups of one to four digits, each
@@ -431,8 +432,11 @@ fn dashed_ipv4(n: &[u8], sink: &mut dyn FnMut(Match) -> bool) -> bool {
     let mut chain: Option<(usize, usize, usize, bool, usize)> = None;
     // A chain of five or more whose first group is glued to a letter
     // (`ec2-203-0-113-9`) starts at its second group.
+    // A chain inside a dashed MAC address (`00-11-22-33-44-55`,
+    // `0a-11-22-33-44-55`) is not an address.
     let finish = |c: Option<(usize, usize, usize, bool, usize)>,
                   sink: &mut dyn FnMut(Match) -> bool| match c {
+        Some((first, _, _, _, end)) if in_dashed_mac(n, first, end) => true,
         Some((first, second, count, glued, end)) if count >= 4 => sink(Match {
             start: if glued && count >= 5 { second } else { first },
             end,
@@ -473,6 +477,32 @@ fn dashed_ipv4(n: &[u8], sink: &mut dyn FnMut(Match) -> bool) -> bool {
         };
     }
     finish(chain, sink)
+}
+
+/// Whether `n[start..end]` lies inside a MAC address written with dashes:
+/// six groups of exactly two hex digits, with no hex digit or dash around.
+/// Looks at most 17 bytes each way.
+fn in_dashed_mac(n: &[u8], start: usize, end: usize) -> bool {
+    let mac_byte = |c: &u8| c.is_ascii_hexdigit() || *c == b'-';
+    let mut s = start;
+    while s > 0 && start - s < 17 && n.get(s - 1).is_some_and(mac_byte) {
+        s -= 1;
+    }
+    let mut e = end;
+    while e - end < 17 && n.get(e).is_some_and(mac_byte) {
+        e += 1;
+    }
+    let Some(run) = n.get(s..e) else {
+        return false;
+    };
+    run.len() == 17
+        && run.iter().enumerate().all(|(i, c)| {
+            if i % 3 == 2 {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 // ---------------------------------------------------------------------------

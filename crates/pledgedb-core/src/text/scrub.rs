@@ -351,6 +351,9 @@ mod tests {
             // 112 bits of an address and redacted (see
             // `partial_addresses_are_redacted`).
             "00:1A:2B:3C:4D:5E",
+            "00-11-22-33-44-55",
+            "0a-11-22-33-44-55",
+            "mac 00-1A-2B-3C-4D-5E ok",
             "2026-11-29-report",
             "550e8400-e29b-41d4-a716-446655440000",
             "size-10-12-14",
