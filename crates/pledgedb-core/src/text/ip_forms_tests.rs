@@ -137,6 +137,8 @@ fn encoded_addresses_are_redacted_in_the_original() {
         ("c%2D73%2D22%2D11%2D5", "c%2D[ip]"),
         ("２０３－０－１１３－９", "[ip]"),
         ("٢٠٣.٠.١١٣.٩", "[ip]"),
+        ("&#50;&#48;&#51;.0.113.&#x39;", "[ip]"),
+        ("<a title=\"&#102;e80::1\">", "<a title=\"[ip]\">"),
         ("ip २०३-०-११३-९", "ip [ip]"),
     ];
     for (input, want) in cases {

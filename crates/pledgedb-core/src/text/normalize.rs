@@ -8,7 +8,8 @@
 //!   point: a decoded byte may complete an escape with what is before it
 //!   (`%2532` → `%32` → `2`, `%%3532` → `%32` → `2`), so the output is kept
 //!   as a stack and reduced after every push; each reduction removes two
-//!   bytes, so the work is linear in the input;
+//!   bytes, so the work is linear in the input; HTML numeric character
+//!   references (`&#50;`, `&#x32;`) are decoded on the same stack;
 //! * decodes UTF-8 (bytes that decoded escapes produced included) and maps
 //!   every non-ASCII character through Unicode compatibility normalization
 //!   (NFKC, the `unicode-normalization` crate): full-width `２０３．０`,
@@ -43,7 +44,7 @@ pub(crate) struct Unit {
 /// non-ASCII characters are all stable under NFKC and none of the extra
 /// mappings is matched as written.
 pub(crate) fn needs_normalizing(s: &str) -> bool {
-    if s.bytes().any(|b| b == b'%') {
+    if has_escapes(s.as_bytes()) {
         return true;
     }
     if s.is_ascii() {
@@ -67,6 +68,11 @@ pub(crate) enum Escapes {
     /// reading in which an escape glued to an address (`%40%2E0%2E0%2E0`,
     /// `%2001:db8::1`, `%25.0.0.0`) does not eat its first digits.
     Separators,
+}
+
+/// Whether `b` holds a `%` or the start of a character reference `&#`.
+pub(crate) fn has_escapes(b: &[u8]) -> bool {
+    b.contains(&b'%') || b.windows(2).any(|w| w == b"&#")
 }
 
 /// The reading of `s`: NFKC and the extra mappings always, `%XX` escapes
@@ -215,35 +221,88 @@ fn char_at(src: &[Unit], i: usize) -> Option<(char, usize)> {
     Some((s.chars().next()?, len))
 }
 
-/// Pushes a unit and reduces every `%XX` escape it completes.
+/// Pushes a unit and reduces every `%XX` escape and HTML numeric character
+/// reference (`&#50;`, `&#x32;`) it completes, until none is left at the top.
 fn push(out: &mut Vec<Unit>, u: Unit, escapes: Escapes, changed: &mut bool) {
     out.push(u);
-    while let [.., pct, hi, lo] = out.as_slice() {
-        let (Some(h), Some(l)) = (hex_value(hi.byte), hex_value(lo.byte)) else {
-            return;
-        };
-        let byte = (h << 4) | l;
-        let wanted = match escapes {
-            Escapes::All => true,
-            Escapes::Address => {
-                byte.is_ascii_hexdigit()
-                    || byte >= 0x80
-                    || matches!(byte, b'.' | b':' | b'-' | b'_' | b'%')
-            }
-            Escapes::Separators => matches!(byte, b'.' | b':' | b'-' | b'_'),
-        };
-        if pct.byte != b'%' || !wanted {
-            return;
-        }
-        let decoded = Unit {
-            byte,
-            start: pct.start,
-            end: lo.end,
-        };
-        out.truncate(out.len() - 3);
-        out.push(decoded);
+    while reduce_percent(out, escapes) || (escapes != Escapes::Separators && reduce_entity(out)) {
         *changed = true;
     }
+}
+
+/// Decodes a `%XX` escape at the top of `out`, if the reading wants it.
+fn reduce_percent(out: &mut Vec<Unit>, escapes: Escapes) -> bool {
+    let [.., pct, hi, lo] = out.as_slice() else {
+        return false;
+    };
+    let (Some(h), Some(l)) = (hex_value(hi.byte), hex_value(lo.byte)) else {
+        return false;
+    };
+    let byte = (h << 4) | l;
+    let wanted = match escapes {
+        Escapes::All => true,
+        Escapes::Address => {
+            byte.is_ascii_hexdigit()
+                || byte >= 0x80
+                || matches!(byte, b'.' | b':' | b'-' | b'_' | b'%')
+        }
+        Escapes::Separators => matches!(byte, b'.' | b':' | b'-' | b'_'),
+    };
+    if pct.byte != b'%' || !wanted {
+        return false;
+    }
+    let decoded = Unit {
+        byte,
+        start: pct.start,
+        end: lo.end,
+    };
+    out.truncate(out.len() - 3);
+    out.push(decoded);
+    true
+}
+
+/// Decodes an HTML numeric character reference at the top of `out`.
+fn reduce_entity(out: &mut Vec<Unit>) -> bool {
+    if out.last().map(|u| u.byte) != Some(b';') {
+        return false;
+    }
+    // `&#x10FFFF;` is the longest: ten bytes.
+    let from = out.len().saturating_sub(11);
+    let Some(window) = out.get(from..) else {
+        return false;
+    };
+    let Some(amp) = window.iter().rposition(|u| u.byte == b'&') else {
+        return false;
+    };
+    let Some(body) = window.get(amp + 1..window.len() - 1) else {
+        return false;
+    };
+    let (digits, radix) = match body {
+        [hash, x, rest @ ..] if hash.byte == b'#' && (x.byte | 0x20) == b'x' => (rest, 16),
+        [hash, rest @ ..] if hash.byte == b'#' => (rest, 10),
+        _ => return false,
+    };
+    if digits.is_empty() || digits.len() > 7 {
+        return false;
+    }
+    let mut code = 0u32;
+    for d in digits {
+        let Some(v) = char::from(d.byte).to_digit(radix) else {
+            return false;
+        };
+        code = code * radix + v;
+    }
+    let Some(c) = char::from_u32(code) else {
+        return false;
+    };
+    let start = window.get(amp).map_or(0, |u| u.start);
+    let end = window.last().map_or(0, |u| u.end);
+    out.truncate(from + amp);
+    let mut buf = [0u8; 4];
+    for &byte in c.encode_utf8(&mut buf).as_bytes() {
+        out.push(Unit { byte, start, end });
+    }
+    true
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -282,6 +341,12 @@ mod tests {
             ("fe80∶∶1", "fe80::1"),
             ("héllo", "héllo"),
             ("%zz%4", "%zz%4"),
+            ("&#50;&#48;&#51;&#46;0", "203.0"),
+            ("&#x32;&#X30;&#x33;", "203"),
+            ("&#65298;", "2"),
+            ("%3&#50;", "2"),
+            ("&#50&#59;", "2"),
+            ("a&b;&#;&#x;&#99999999;", "a&b;&#;&#x;&#99999999;"),
             ("٢٠٣.٠.١١٣.٩", "203.0.113.9"),
             ("२०३", "203"),
             ("๙", "9"),
@@ -322,10 +387,10 @@ mod tests {
 
     #[test]
     fn needs_normalizing_sees_every_mapping() {
-        for s in ["a%b", "２", "。", "‐", "\u{200B}", "①"] {
+        for s in ["a%b", "２", "。", "‐", "\u{200B}", "①", "&#50;"] {
             assert!(needs_normalizing(s), "{s:?}");
         }
-        for s in ["plain", "héllo wörld", "ユーザー", "☃"] {
+        for s in ["plain", "héllo wörld", "ユーザー", "☃", "a=1&b=2"] {
             assert!(!needs_normalizing(s), "{s:?}");
         }
     }

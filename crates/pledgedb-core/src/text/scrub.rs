@@ -22,7 +22,7 @@
 //! panics.
 
 use super::ipmatch::each_match;
-use super::normalize::{Escapes, needs_normalizing, normalize};
+use super::normalize::{Escapes, has_escapes, needs_normalizing, normalize};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -106,7 +106,7 @@ pub(crate) fn each_span(input: &str, sink: &mut dyn FnMut(Range<usize>, bool) ->
         each_match(b, &mut |m| sink(m.start..m.end, m.strong));
         return;
     }
-    let readings: &[Escapes] = if b.contains(&b'%') {
+    let readings: &[Escapes] = if has_escapes(b) {
         &[Escapes::All, Escapes::Address, Escapes::Separators]
     } else {
         &[Escapes::All]
@@ -168,7 +168,7 @@ fn floor_boundary(s: &str, max: usize) -> usize {
 /// there is no address.
 fn may_hold_ip(b: &[u8]) -> bool {
     b.iter()
-        .any(|&c| matches!(c, b'.' | b':' | b'-' | b'_' | b'%') || c >= 0x80)
+        .any(|&c| matches!(c, b'.' | b':' | b'-' | b'_' | b'%' | b'&') || c >= 0x80)
 }
 
 #[cfg(test)]
