@@ -58,14 +58,26 @@ pub(crate) fn each_match(n: &[u8], sink: &mut dyn FnMut(Match) -> bool) {
     if !colon_dot_runs(n, sink) {
         return;
     }
-    // Both dashed scanners need a `-` or `_`.
-    if !n.iter().any(|&c| c == b'-' || c == b'_') {
+    // The dashed scanners need a digit joined to a digit by `-` or `_`
+    // (IPv4), or `--`, seven dashes or a literal suffix (IPv6).
+    let (mut joined_digits, mut dashes, mut double) = (false, 0usize, false);
+    for w in n.windows(3) {
+        if let [a, sep, b] = w {
+            joined_digits |= a.is_ascii_digit() && matches!(sep, b'-' | b'_') && b.is_ascii_digit();
+            if *sep == b'-' {
+                dashes += 1;
+                double |= *a == b'-' || *b == b'-';
+            }
+        }
+    }
+    if joined_digits && !dashed_ipv4(n, sink) {
         return;
     }
-    if !dashed_ipv4(n, sink) {
-        return;
+    if double || dashes >= 7 {
+        dashed_ipv6(n, sink);
+    } else {
+        literal_labels(n, sink);
     }
-    dashed_ipv6(n, sink);
 }
 
 fn is_run_byte(c: u8) -> bool {

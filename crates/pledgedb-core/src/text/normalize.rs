@@ -22,14 +22,17 @@
 //!   soft hyphen) that could split an address for a reader but not for the
 //!   eye.
 //!
-//! Rounds repeat while they change something (a full-width `％` becomes a `%`
-//! that a later round decodes), at most [`MAX_ROUNDS`] times, so the whole is
-//! linear in the input length.
+//! A round repeats only when escapes decoded to UTF-8 bytes
+//! (`%EF%BC%93`), which the next round reads as a character (`３`, then
+//! `3`), at most [`MAX_ROUNDS`] times, so the whole is linear in the input
+//! length. Everything a round maps to ASCII (a full-width `％`) goes through
+//! the same stack at once.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::{IsNormalized, is_nfkc_quick};
 
-/// Rounds of decoding at most; each is linear in its input.
+/// Rounds of decoding at most; each is linear in its input. A round is
+/// needed again only when one made UTF-8 bytes out of escapes.
 const MAX_ROUNDS: usize = 4;
 
 /// One byte of a reading and the original byte range it came from.
@@ -167,11 +170,8 @@ fn round(src: &[Unit], escapes: Escapes) -> (Vec<Unit>, bool) {
             push(out, Unit { byte, start, end }, escapes, changed);
         };
         match fold(c) {
-            Fold::Drop => changed = true,
-            Fold::Ascii(b) => {
-                changed = true;
-                emit(b, &mut out, &mut changed);
-            }
+            Fold::Drop => {}
+            Fold::Ascii(b) => emit(b, &mut out, &mut changed),
             Fold::Keep => {
                 let mut buf = [0u8; 4];
                 let own = c.encode_utf8(&mut buf);
@@ -185,7 +185,6 @@ fn round(src: &[Unit], escapes: Escapes) -> (Vec<Unit>, bool) {
                         });
                     }
                 } else {
-                    changed = true;
                     for m in mapped.chars() {
                         let m = match fold(m) {
                             Fold::Ascii(b) => char::from(b),
@@ -225,18 +224,28 @@ fn char_at(src: &[Unit], i: usize) -> Option<(char, usize)> {
 /// reference (`&#50;`, `&#x32;`) it completes, until none is left at the top.
 fn push(out: &mut Vec<Unit>, u: Unit, escapes: Escapes, changed: &mut bool) {
     out.push(u);
-    while reduce_percent(out, escapes) || (escapes != Escapes::Separators && reduce_entity(out)) {
-        *changed = true;
+    loop {
+        let reduced = reduce_percent(out, escapes).or_else(|| {
+            (escapes != Escapes::Separators)
+                .then(|| reduce_entity(out))
+                .flatten()
+        });
+        match reduced {
+            // Decoded UTF-8 bytes need another round to become characters.
+            Some(non_ascii) => *changed |= non_ascii,
+            None => return,
+        }
     }
 }
 
-/// Decodes a `%XX` escape at the top of `out`, if the reading wants it.
-fn reduce_percent(out: &mut Vec<Unit>, escapes: Escapes) -> bool {
+/// Decodes a `%XX` escape at the top of `out`, if the reading wants it:
+/// `Some(whether it made a non-ASCII byte)`.
+fn reduce_percent(out: &mut Vec<Unit>, escapes: Escapes) -> Option<bool> {
     let [.., pct, hi, lo] = out.as_slice() else {
-        return false;
+        return None;
     };
     let (Some(h), Some(l)) = (hex_value(hi.byte), hex_value(lo.byte)) else {
-        return false;
+        return None;
     };
     let byte = (h << 4) | l;
     let wanted = match escapes {
@@ -249,7 +258,7 @@ fn reduce_percent(out: &mut Vec<Unit>, escapes: Escapes) -> bool {
         Escapes::Separators => matches!(byte, b'.' | b':' | b'-' | b'_'),
     };
     if pct.byte != b'%' || !wanted {
-        return false;
+        return None;
     }
     let decoded = Unit {
         byte,
@@ -258,42 +267,43 @@ fn reduce_percent(out: &mut Vec<Unit>, escapes: Escapes) -> bool {
     };
     out.truncate(out.len() - 3);
     out.push(decoded);
-    true
+    Some(byte >= 0x80)
 }
 
-/// Decodes an HTML numeric character reference at the top of `out`.
-fn reduce_entity(out: &mut Vec<Unit>) -> bool {
+/// Decodes an HTML numeric character reference at the top of `out`:
+/// `Some(whether it made a non-ASCII character)`.
+fn reduce_entity(out: &mut Vec<Unit>) -> Option<bool> {
     if out.last().map(|u| u.byte) != Some(b';') {
-        return false;
+        return None;
     }
     // `&#x10FFFF;` is the longest: ten bytes.
     let from = out.len().saturating_sub(11);
     let Some(window) = out.get(from..) else {
-        return false;
+        return None;
     };
     let Some(amp) = window.iter().rposition(|u| u.byte == b'&') else {
-        return false;
+        return None;
     };
     let Some(body) = window.get(amp + 1..window.len() - 1) else {
-        return false;
+        return None;
     };
     let (digits, radix) = match body {
         [hash, x, rest @ ..] if hash.byte == b'#' && (x.byte | 0x20) == b'x' => (rest, 16),
         [hash, rest @ ..] if hash.byte == b'#' => (rest, 10),
-        _ => return false,
+        _ => return None,
     };
     if digits.is_empty() || digits.len() > 7 {
-        return false;
+        return None;
     }
     let mut code = 0u32;
     for d in digits {
         let Some(v) = char::from(d.byte).to_digit(radix) else {
-            return false;
+            return None;
         };
         code = code * radix + v;
     }
     let Some(c) = char::from_u32(code) else {
-        return false;
+        return None;
     };
     let start = window.get(amp).map_or(0, |u| u.start);
     let end = window.last().map_or(0, |u| u.end);
@@ -302,7 +312,7 @@ fn reduce_entity(out: &mut Vec<Unit>) -> bool {
     for &byte in c.encode_utf8(&mut buf).as_bytes() {
         out.push(Unit { byte, start, end });
     }
-    true
+    Some(!c.is_ascii())
 }
 
 fn hex_value(b: u8) -> Option<u8> {
