@@ -278,15 +278,9 @@ fn reduce_entity(out: &mut Vec<Unit>) -> Option<bool> {
     }
     // `&#x10FFFF;` is the longest: ten bytes.
     let from = out.len().saturating_sub(11);
-    let Some(window) = out.get(from..) else {
-        return None;
-    };
-    let Some(amp) = window.iter().rposition(|u| u.byte == b'&') else {
-        return None;
-    };
-    let Some(body) = window.get(amp + 1..window.len() - 1) else {
-        return None;
-    };
+    let window = out.get(from..)?;
+    let amp = window.iter().rposition(|u| u.byte == b'&')?;
+    let body = window.get(amp + 1..window.len() - 1)?;
     let (digits, radix) = match body {
         [hash, x, rest @ ..] if hash.byte == b'#' && (x.byte | 0x20) == b'x' => (rest, 16),
         [hash, rest @ ..] if hash.byte == b'#' => (rest, 10),
@@ -297,14 +291,10 @@ fn reduce_entity(out: &mut Vec<Unit>) -> Option<bool> {
     }
     let mut code = 0u32;
     for d in digits {
-        let Some(v) = char::from(d.byte).to_digit(radix) else {
-            return None;
-        };
+        let v = char::from(d.byte).to_digit(radix)?;
         code = code * radix + v;
     }
-    let Some(c) = char::from_u32(code) else {
-        return None;
-    };
+    let c = char::from_u32(code)?;
     let start = window.get(amp).map_or(0, |u| u.start);
     let end = window.last().map_or(0, |u| u.end);
     out.truncate(from + amp);
