@@ -63,6 +63,26 @@ fn url_form(ip: IpAddr) -> String {
     }
 }
 
+/// The address spelled in a host name: `c-203-0-113-9.example.net`, or
+/// Microsoft's IPv6 literal `2001-db8--1.ipv6-literal.net`.
+fn host_name_form(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("c-{}-{}-{}-{}.example.net", o[0], o[1], o[2], o[3])
+        }
+        IpAddr::V6(v6) => format!("{}.ipv6-literal.net", v6.to_string().replace(':', "-")),
+    }
+}
+
+/// The address as a host name spells it, without the rest of the name.
+fn dashed(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.octets().map(|o| o.to_string()).join("-"),
+        IpAddr::V6(v6) => v6.to_string().replace(':', "-"),
+    }
+}
+
 fn run(layout: GeoLayout) {
     let env = Env::with_layout(layout);
     let db = env.open();
@@ -74,7 +94,11 @@ fn run(layout: GeoLayout) {
         let other = random_ip(&mut rng);
         ips.push(ip);
         ips.push(other);
-        let host = url_form(other);
+        let host = if i % 8 < 4 {
+            url_form(other)
+        } else {
+            host_name_form(other)
+        };
         let url =
             format!("https://shop.example/geo/{i}/{ip}?client={ip}&utm_source={other}&x=1#{ip}");
         let kind = match i % 4 {
@@ -143,7 +167,14 @@ fn run(layout: GeoLayout) {
 
     let files = common::all_files(&env.data);
     assert!(files.len() >= 3, "global, control and a segment file exist");
-    let forms: Vec<String> = ips.iter().flat_map(|ip| textual_forms(*ip)).collect();
+    let forms: Vec<String> = ips
+        .iter()
+        .flat_map(|ip| {
+            let mut f = textual_forms(*ip);
+            f.push(dashed(*ip));
+            f
+        })
+        .collect();
     assert!(forms.len() > 10_000);
     let found = common::find_any(&env.data, &forms);
     assert!(

@@ -93,3 +93,47 @@ fn audit_passes_on_a_real_directory_and_fails_on_a_planted_ip() {
     assert!(dirty.findings[0].path.ends_with("planted.log"));
     assert_eq!(dirty.findings[0].offset, 2);
 }
+
+#[test]
+fn audit_finds_short_dashed_and_partial_addresses_the_old_rules_missed() {
+    let env = Env::new();
+    let db = env.open();
+    let _ = db
+        .ingest(Hit::page_view("a.example", "/plain").at(start_time()))
+        .unwrap();
+    db.close().unwrap();
+    assert!(audit_dir(&env.data).unwrap().is_clean());
+    let segment = common::all_files(&env.data)
+        .into_iter()
+        .map(|(p, _)| p)
+        .find(|p| p.parent().is_some_and(|d| d.ends_with("segments")))
+        .expect("a segment file");
+    let original = std::fs::read(&segment).unwrap();
+    for form in [
+        "fe80::1",
+        "73-22-11-5",
+        "2001:db8:85a3:1:2:8a2e:3",
+        "２０３．０．１１３．９",
+    ] {
+        for (path, bytes) in [
+            (
+                env.data.join("domains/a.example/notes.txt"),
+                format!("\u{1}{form}\u{1}").into_bytes(),
+            ),
+            (
+                segment.clone(),
+                [&original[..], b"\x00", form.as_bytes(), b"\x00"].concat(),
+            ),
+        ] {
+            std::fs::write(&path, bytes).unwrap();
+            let r = audit_dir(&env.data).unwrap();
+            assert_eq!(r.findings.len(), 1, "{form} in {path:?}");
+            assert_eq!(r.findings[0].path, path);
+            if path == segment {
+                std::fs::write(&segment, &original).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+}

@@ -48,8 +48,10 @@ impl Default for Limits {
 
 /// Checks a domain name: lower-case ASCII host name rules, at most 253 bytes,
 /// labels of 1 to 63 bytes of `a-z`, `0-9` and `-` not starting or ending
-/// with `-`, not an IP literal. Such a name can never contain `/`, `\`, `..`
-/// or NUL, so its partition directory cannot escape the data directory.
+/// with `-`, and no label or run of labels that spells an IP address in any
+/// form the scrubber knows ([`crate::text::contains_ip`]). Such a name can
+/// never contain `/`, `\`, `..` or NUL, so its partition directory cannot
+/// escape the data directory.
 pub fn validate_domain_name(name: &str) -> Result<(), DomainNameError> {
     if name.is_empty() {
         return Err(DomainNameError::Empty);
@@ -68,9 +70,11 @@ pub fn validate_domain_name(name: &str) -> Result<(), DomainNameError> {
             return Err(DomainNameError::InvalidLabel);
         }
     }
-    if name.parse::<std::net::Ipv4Addr>().is_ok()
-        || name.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-    {
+    // Labels that spell an address in any form the scrubber knows (dotted
+    // `203.0.113.9.nip.io`, dashed `c-73-22-11-5.example.net`, dashed IPv6
+    // `2001-db8--1.example`) would become a directory name and a catalog
+    // key: the one shared definition refuses them.
+    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || crate::text::contains_ip(name) {
         return Err(DomainNameError::IpLiteral);
     }
     Ok(())
@@ -192,6 +196,7 @@ mod tests {
             (".a", DomainNameError::InvalidLabel),
             ("-a.b", DomainNameError::InvalidLabel),
             ("192.168.1.1", DomainNameError::IpLiteral),
+            ("203.0.113.9.nip.io", DomainNameError::IpLiteral),
             (long.as_str(), DomainNameError::TooLong(long.len())),
         ] {
             assert_eq!(validate_domain_name(bad), Err(want), "{bad:?}");
@@ -201,6 +206,48 @@ mod tests {
             validate_domain_name(&label64),
             Err(DomainNameError::InvalidLabel)
         );
+    }
+
+    #[test]
+    fn domain_names_that_spell_an_address_are_refused() {
+        for bad in [
+            "203.0.113.9.nip.io",
+            "app.203.0.113.9.sslip.io",
+            "203-0-113-9.nip.io",
+            "c-73-22-11-5.example.net",
+            "ec2-203-0-113-9.compute-1.amazonaws.com",
+            "ip-10-0-0-5.ec2.internal",
+            "10-0-0-5",
+            "2001-db8--1.example",
+            "2001-db8-85a3--8a2e-370-7334.ipv6-literal.net",
+            "fe80--1s4.ipv6-literal.net",
+            "2001-0db8-0000-0000-0000-0000-0000-0001.example",
+            "1.2.3.4",
+            "010.001.002.003",
+            "203.0.113.example",
+        ] {
+            let e = validate_domain_name(bad).unwrap_err();
+            assert_eq!(e, DomainNameError::IpLiteral, "{bad}");
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains(bad), "the error echoes {bad}: {shown}");
+            for part in bad.split(['.', '-']).filter(|p| p.len() > 1) {
+                if part.bytes().all(|b| b.is_ascii_digit()) {
+                    assert!(!shown.contains(part), "{part} echoed: {shown}");
+                }
+            }
+        }
+        for ok in [
+            "shop.example",
+            "route-66.example",
+            "web-2.example",
+            "a1-b2-c3.example",
+            "2026-11-29.example",
+            "cafe-babe.example",
+            "v1-2-3.example",
+            "xn--bcher-kva.example",
+        ] {
+            assert_eq!(validate_domain_name(ok), Ok(()), "{ok}");
+        }
     }
 
     #[test]

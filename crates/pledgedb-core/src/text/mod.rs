@@ -2,13 +2,18 @@
 //! public way to make one is [`Text::new`], which redacts anything shaped like
 //! an IPv4 or IPv6 address (promise P1).
 
+#[cfg(test)]
+mod ip_forms_tests;
+mod ipmatch;
+mod normalize;
 mod scrub;
 mod url;
 
 use std::fmt;
 use std::sync::Arc;
 
-pub use scrub::{REDACTED_IP, contains_ip, redact_ips};
+pub(crate) use scrub::each_span;
+pub use scrub::{REDACTED_IP, contains_ip, ip_spans, redact_ips, redact_then_cut};
 pub use url::{ReducedUrl, reduce_url, referrer_host};
 
 /// Strings up to this length are interned per thread by [`Text::new`].
@@ -74,6 +79,14 @@ impl Text {
         } else {
             Text::scrubbed(input)
         }
+    }
+
+    /// Builds stored text that must fit in `max` bytes: scrubbed first, then
+    /// cut at a char boundary ([`redact_then_cut`]), never the other way
+    /// round, so a cut can never leave half an address behind.
+    #[must_use]
+    pub fn truncated(input: &str, max: usize) -> Text {
+        Text(Arc::from(redact_then_cut(input, max)))
     }
 
     fn scrubbed(input: &str) -> Text {

@@ -1,361 +1,174 @@
 //! The IP scrubber behind [`Text::new`](super::Text::new) (promise P1).
 //!
-//! The input is cut into maximal *runs* of address characters: hex digits,
-//! `.` and `:`, where the percent-escapes `%3A`, `%2E` (any case) and their
-//! double-encoded forms `%253A`, `%252E` count as `:` and `.`. A run that
-//! holds an IPv4 or IPv6 literal anywhere inside it is replaced as a whole by
-//! [`REDACTED_IP`]; when the run is wrapped in `[` `]` (an IPv6 URL host) the
-//! brackets go with it.
+//! Untrusted text is first read the way a person or a program would read it
+//! ([`super::normalize`]: percent-escapes decoded to a fixed point, Unicode
+//! compatibility forms such as full-width or circled digits folded to ASCII,
+//! dashes and ideographic full stops mapped, invisible characters dropped);
+//! the one definition of an IP-shaped match ([`super::ipmatch`]) runs over
+//! that reading; and every match is replaced, in the original text, by
+//! [`REDACTED_IP`]. When text holds `%`, it is read three times: with every
+//! escape decoded, with only the escapes of hex digits and separators
+//! decoded, and with only the escapes of separators decoded, so that text
+//! glued before an address that forms an escape with its first digit
+//! (`%2001:db8::1`, `%00.0.%30.0`, `%41.2.3.%34`) cannot hide it.
 //!
-//! A run is looked at twice: as written (with every `%` cutting it, so that
-//! an address whose digits touch an escape is still found), and, if it holds
-//! escapes, decoded. In each reading:
+//! The audit ([`crate::audit`]) uses the same definition through
+//! [`each_span`].
 //!
-//! * IPv4: any `d.d.d.d` substring whose two inner parts are whole groups of
-//!   one to three decimal digits with values up to 255. Leading zeros are
-//!   allowed, and the outer parts may be glued to more digits (`5192.0.2.1`
-//!   holds `192.0.2.1`).
-//! * IPv6: eight groups of one to four hex digits joined by single colons, or
-//!   a `::` with at least one group next to it. Embedded IPv4 tails are caught
-//!   by the IPv4 rule.
-//!
-//! Two exceptions keep ordinary text intact. The lone `::` is not an address.
-//! A *short* `::` form, one with at most two groups such as `fe80::1` or
-//! `d::ec`, does not count when its written form is glued to an ASCII letter
-//! or `_` on either side: that is what `std::vec`, `Vec::new` or the CSS
-//! `a::before` look like. Short forms in a percent-encoded run always count.
-//!
-//! Every check looks at a bounded number of bytes around each separator, so
-//! the scrubber is linear in the length of its input. Without an IP it does
-//! not allocate (unless a run with escapes is longer than 64 bytes).
+//! Text without `.`, `:`, `-`, `_`, `%` and non-ASCII characters holds no
+//! address and is returned at once; ASCII text without `%` (and text whose
+//! non-ASCII characters NFKC leaves alone) is matched as written, without
+//! allocation. Everything is linear in the length of the input and never
+//! panics.
 
+use super::ipmatch::each_match;
+use super::normalize::{Escapes, has_escapes, needs_normalizing, normalize};
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// What every IPv4 or IPv6 literal in stored text is replaced by.
 pub const REDACTED_IP: &str = "[ip]";
 
-/// Returns `input` with every IPv4 or IPv6 literal replaced by
-/// [`REDACTED_IP`], or `input` itself, borrowed, when it holds none.
+/// Returns `input` with every IP-shaped span replaced by [`REDACTED_IP`], or
+/// `input` itself, borrowed, when it holds none.
 ///
-/// Addresses are found anywhere: inside URLs and query strings, bracketed,
-/// percent-encoded (`2001%3Adb8%3A%3A1`, `192%2E0%2E2%2E1`), glued to other
-/// text, fully expanded or compressed, in either case, with an embedded IPv4
-/// part. The whole run of address characters holding the address is
-/// replaced, so `fe80::1%eth0` becomes `[ip]%eth0`. Never panics.
+/// Addresses are found anywhere: inside URLs, host names and query strings,
+/// bracketed, percent-encoded (`2001%3Adb8%3A%3A1`, `%32%30%33%2E…`, double
+/// encoded), full-width (`２０３．０．１１３．９`), dashed (`c-73-22-11-5`,
+/// `2001-db8--1.ipv6-literal.net`), glued to other text, fully expanded or
+/// compressed, in either case, with an embedded IPv4 part, and partial ones
+/// (96 bits of an IPv6 address, a /64 prefix, `203.0.113.`). A colon or dot
+/// address is replaced with the whole run of hex digits, `.` and `:` that
+/// holds it, so `fe80::1%eth0` becomes `[ip]%eth0`. Never panics.
 #[must_use]
 pub fn redact_ips(input: &str) -> Cow<'_, str> {
-    let b = input.as_bytes();
-    if !may_hold_ip(b) {
+    let spans = ip_spans(input);
+    if spans.is_empty() {
         return Cow::Borrowed(input);
     }
-    let Some(first) = next_ip_run(b, 0) else {
-        return Cow::Borrowed(input);
-    };
     let mut out = String::with_capacity(input.len());
     let mut copied = 0;
-    let mut next = Some(first);
-    while let Some((start, end)) = next {
-        let (start, end) = with_brackets(b, start, end);
-        // Run boundaries sit next to ASCII bytes, so they are char boundaries.
-        out.push_str(input.get(copied..start).unwrap_or_default());
+    for span in spans {
+        // Spans start and end at char boundaries of the input.
+        out.push_str(input.get(copied..span.start).unwrap_or_default());
         out.push_str(REDACTED_IP);
-        copied = end;
-        next = next_ip_run(b, end);
+        copied = span.end;
     }
     out.push_str(input.get(copied..).unwrap_or_default());
     Cow::Owned(out)
 }
 
-/// Whether `input` holds an IPv4 or IPv6 literal, that is whether
-/// [`redact_ips`] would change it.
+/// Whether `input` holds anything IP-shaped, that is whether [`redact_ips`]
+/// would change it.
 #[must_use]
 pub fn contains_ip(input: &str) -> bool {
+    let mut found = false;
+    each_span(input, &mut |_, _| {
+        found = true;
+        false
+    });
+    found
+}
+
+/// The byte ranges of `input` that [`redact_ips`] replaces: sorted,
+/// disjoint, not adjacent, on char boundaries. Empty (and not allocated)
+/// when there is none.
+#[must_use]
+pub fn ip_spans(input: &str) -> Vec<Range<usize>> {
+    let mut spans: Vec<Range<usize>> = Vec::new();
+    each_span(input, &mut |r, _| {
+        spans.push(r);
+        true
+    });
+    if spans.len() > 1 {
+        spans.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+        for r in spans {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        spans = merged;
+    }
+    spans
+}
+
+/// Calls `sink` with every IP-shaped span of `input` (an original byte
+/// range, and whether the match is unmistakable even in binary data), in no
+/// particular order and possibly overlapping, until `sink` returns `false`.
+pub(crate) fn each_span(input: &str, sink: &mut dyn FnMut(Range<usize>, bool) -> bool) {
     let b = input.as_bytes();
-    may_hold_ip(b) && next_ip_run(b, 0).is_some()
+    if !may_hold_ip(b) {
+        return;
+    }
+    if !needs_normalizing(input) {
+        each_match(b, &mut |m| sink(m.start..m.end, m.strong));
+        return;
+    }
+    let readings: &[Escapes] = if has_escapes(b) {
+        &[Escapes::All, Escapes::Address, Escapes::Separators]
+    } else {
+        &[Escapes::All]
+    };
+    for &escapes in readings {
+        let units = normalize(input, escapes);
+        let bytes: Vec<u8> = units.iter().map(|u| u.byte).collect();
+        let mut go_on = true;
+        each_match(&bytes, &mut |m| {
+            let (Some(first), Some(last)) = (units.get(m.start), units.get(m.end.wrapping_sub(1)))
+            else {
+                return true;
+            };
+            go_on = sink(first.start..last.end, m.strong);
+            go_on
+        });
+        if !go_on {
+            return;
+        }
+    }
 }
 
-/// The fast path: without `.`, `:` or `%` there is no address.
+/// Scrubs `input`, then cuts the result to at most `max` bytes at a char
+/// boundary: the only order in which untrusted text may be shortened, since
+/// a cut first could leave half an address the scrubber no longer sees.
+/// A cut that makes a prefix IP-shaped (the start of a MAC address can be
+/// the start of an IPv6 address) is scrubbed again.
+#[must_use]
+pub fn redact_then_cut(input: &str, max: usize) -> String {
+    let mut s = redact_ips(input).into_owned();
+    for _ in 0..8 {
+        if s.len() <= max {
+            return s;
+        }
+        s.truncate(floor_boundary(&s, max));
+        match redact_ips(&s) {
+            Cow::Borrowed(_) => return s,
+            Cow::Owned(again) => s = again,
+        }
+    }
+    // Not reached for real input; stay safe anyway.
+    let first = ip_spans(&s).first().map_or(s.len(), |r| r.start);
+    s.truncate(floor_boundary(&s, first.min(max)));
+    s
+}
+
+/// The largest char boundary of `s` that is at most `max`.
+fn floor_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The fast path: without a separator, an escape or a non-ASCII character
+/// there is no address.
 fn may_hold_ip(b: &[u8]) -> bool {
-    b.iter().any(|&c| matches!(c, b'.' | b':' | b'%'))
-}
-
-/// Widens a run to the `[` `]` around it, if both are there.
-fn with_brackets(b: &[u8], start: usize, end: usize) -> (usize, usize) {
-    let open = start.checked_sub(1).and_then(|i| b.get(i)) == Some(&b'[');
-    if open && b.get(end) == Some(&b']') {
-        (start - 1, end + 1)
-    } else {
-        (start, end)
-    }
-}
-
-/// The run unit at `i`: its length in bytes and the character it stands for.
-fn unit_at(b: &[u8], i: usize) -> Option<(usize, u8)> {
-    let c = *b.get(i)?;
-    match c {
-        b'.' | b':' => Some((1, c)),
-        _ if c.is_ascii_hexdigit() => Some((1, c)),
-        b'%' => match b.get(i + 1..)? {
-            [b'3', b'a' | b'A', ..] => Some((3, b':')),
-            [b'2', b'e' | b'E', ..] => Some((3, b'.')),
-            [b'2', b'5', b'3', b'a' | b'A', ..] => Some((5, b':')),
-            [b'2', b'5', b'2', b'e' | b'E', ..] => Some((5, b'.')),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The next run at or after `from` that holds an address, as a byte range.
-fn next_ip_run(b: &[u8], from: usize) -> Option<(usize, usize)> {
-    let mut i = from;
-    while i < b.len() {
-        if unit_at(b, i).is_none() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut escaped = false;
-        let mut separated = false;
-        while let Some((len, c)) = unit_at(b, i) {
-            escaped |= len > 1;
-            separated |= c == b'.' || c == b':';
-            i += len;
-        }
-        if separated && run_holds_ip(b, start, i, escaped) {
-            return Some((start, i));
-        }
-    }
-    None
-}
-
-/// Whether the run `b[start..end]` holds an address in either reading.
-fn run_holds_ip(b: &[u8], start: usize, end: usize, escaped: bool) -> bool {
-    let Some(raw) = b.get(start..end) else {
-        return false;
-    };
-    let outer_left = start.checked_sub(1).and_then(|i| b.get(i)).copied();
-    let outer_right = b.get(end).copied();
-    // As written: every `%` cuts the run and is itself no letter.
-    let pieces = raw.split(|&c| c == b'%').count();
-    for (k, piece) in raw.split(|&c| c == b'%').enumerate() {
-        let left = if k == 0 { outer_left } else { Some(b'%') };
-        let right = if k + 1 == pieces {
-            outer_right
-        } else {
-            Some(b'%')
-        };
-        if holds_ip(piece, is_ident(left), is_ident(right), false) {
-            return true;
-        }
-    }
-    if !escaped {
-        return false;
-    }
-    // Decoded: escapes become the `:` or `.` they stand for. Short runs are
-    // decoded on the stack.
-    let mut stack = [0u8; 64];
-    let mut heap = Vec::new();
-    let mut len = 0;
-    let mut i = start;
-    while i < end {
-        let Some((n, c)) = unit_at(b, i) else {
-            break;
-        };
-        if let Some(slot) = stack.get_mut(len) {
-            *slot = c;
-        } else {
-            if heap.is_empty() {
-                heap.extend_from_slice(&stack);
-            }
-            heap.push(c);
-        }
-        len += 1;
-        i += n;
-    }
-    let decoded = if len <= stack.len() {
-        stack.get(..len).unwrap_or_default()
-    } else {
-        &heap
-    };
-    holds_ip(decoded, false, false, true)
-}
-
-/// Whether `c` is a letter or `_`, the glue of identifiers such as `std::vec`.
-fn is_ident(c: Option<u8>) -> bool {
-    c.is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-}
-
-/// Whether `s`, made of hex digits, `.` and `:` only, holds an address.
-/// `left_ident` and `right_ident` tell whether the bytes just outside `s` are
-/// identifier characters. `decoded` marks the decoded reading of a run with
-/// escapes: there short `::` forms count even when glued, and seven groups
-/// joined by single colons are enough, because text just before the address
-/// may have formed an escape with its first group (`%2` + `e:1:…`).
-fn holds_ip(s: &[u8], left_ident: bool, right_ident: bool, decoded: bool) -> bool {
-    holds_ipv4(s) || holds_ipv6(s, left_ident, right_ident, decoded)
-}
-
-/// Whether `s` holds a dotted quad.
-fn holds_ipv4(s: &[u8]) -> bool {
-    s.iter()
-        .enumerate()
-        .any(|(i, &c)| c == b'.' && ipv4_at_dot(s, i))
-}
-
-/// Whether a dotted quad has its first dot at `dot`.
-fn ipv4_at_dot(s: &[u8], dot: usize) -> bool {
-    let before = dot.checked_sub(1).and_then(|i| s.get(i));
-    if !before.is_some_and(u8::is_ascii_digit) {
-        return false;
-    }
-    let Some(second) = inner_octet(s, dot + 1) else {
-        return false;
-    };
-    let Some(third) = inner_octet(s, second + 1) else {
-        return false;
-    };
-    s.get(third + 1).is_some_and(u8::is_ascii_digit)
-}
-
-/// An octet of one to three decimal digits, at most 255, starting at `from`
-/// and followed by a dot: returns the position of that dot.
-fn inner_octet(s: &[u8], from: usize) -> Option<usize> {
-    let mut value = 0u32;
-    let mut i = from;
-    while let Some(&c) = s.get(i) {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        if i - from == 3 {
-            return None;
-        }
-        value = value * 10 + u32::from(c - b'0');
-        i += 1;
-    }
-    (i > from && value <= 255 && s.get(i) == Some(&b'.')).then_some(i)
-}
-
-/// The groups of an IPv6 candidate that end at the current group.
-#[derive(Clone, Copy)]
-struct Head {
-    /// How many groups, at most 8.
-    groups: usize,
-    /// Where the first of them starts.
-    start: usize,
-}
-
-/// Whether `s` holds an IPv6 address without its IPv4 tail (see
-/// [`holds_ip`] for the parameters).
-fn holds_ipv6(s: &[u8], left_ident: bool, right_ident: bool, decoded: bool) -> bool {
-    let counts = |groups: usize, start: usize, end: usize| {
-        groups >= 3 || decoded || !glued(s, start, end, left_ident, right_ident)
-    };
-    let full = if decoded { 7 } else { 8 };
-    // The group chain just before the current separator.
-    let mut head: Option<Head> = None;
-    // The group chain before the current group, if a single colon joins them.
-    let mut linked: Option<Head> = None;
-    let mut i = 0;
-    while let Some(&c) = s.get(i) {
-        if c.is_ascii_hexdigit() {
-            let start = i;
-            while s.get(i).is_some_and(u8::is_ascii_hexdigit) {
-                i += 1;
-            }
-            if linked.is_some_and(|l| l.groups + 1 >= full) {
-                return true;
-            }
-            head = Some(match linked {
-                // A longer group can only be the first of an address.
-                _ if i - start > 4 => Head {
-                    groups: 1,
-                    start: i - 4,
-                },
-                Some(l) => Head {
-                    groups: (l.groups + 1).min(8),
-                    start: l.start,
-                },
-                None => Head { groups: 1, start },
-            });
-            linked = None;
-            continue;
-        }
-        let sep_start = i;
-        while s.get(i).is_some_and(|c| !c.is_ascii_hexdigit()) {
-            i += 1;
-        }
-        let sep = s.get(sep_start..i).unwrap_or_default();
-        let before = head.take();
-        linked = None;
-        if sep == b":" {
-            linked = before;
-            continue;
-        }
-        let group_follows = i < s.len();
-        if sep == b"::" {
-            let (h, start) = before.map_or((0, sep_start), |h| (h.groups, h.start));
-            let (t, end) = if group_follows { tail(s, i) } else { (0, i) };
-            if h + t > 0 && counts(h + t, start, end) {
-                return true;
-            }
-            continue;
-        }
-        let leading = sep.iter().take_while(|&&c| c == b':').count();
-        let trailing = sep.iter().rev().take_while(|&&c| c == b':').count();
-        if let Some(h) = before
-            && leading >= 2
-            && counts(h.groups, h.start, sep_start + 2)
-        {
-            return true;
-        }
-        if group_follows && trailing >= 2 {
-            let (t, end) = tail(s, i);
-            if counts(t, i - 2, end) {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-/// Counts the groups (up to 3) of an IPv6 candidate that follow a `::` and
-/// start at `from`; returns the count and where the last of them ends.
-fn tail(s: &[u8], from: usize) -> (usize, usize) {
-    let mut groups = 0;
-    let mut i = from;
-    loop {
-        let start = i;
-        while i - start < 5 && s.get(i).is_some_and(u8::is_ascii_hexdigit) {
-            i += 1;
-        }
-        if i == start {
-            return (groups, i);
-        }
-        groups += 1;
-        if i - start == 5 {
-            // A longer group can only be the last of an address.
-            return (groups, start + 4);
-        }
-        let joined = s.get(i) == Some(&b':') && s.get(i + 1).is_some_and(u8::is_ascii_hexdigit);
-        if groups >= 3 || !joined {
-            return (groups, i);
-        }
-        i += 1;
-    }
-}
-
-/// Whether `s[start..end]` is glued to an identifier character on either side.
-fn glued(s: &[u8], start: usize, end: usize, left_ident: bool, right_ident: bool) -> bool {
-    let left = start
-        .checked_sub(1)
-        .map_or(left_ident, |i| is_ident(s.get(i).copied()));
-    let right = if end < s.len() {
-        is_ident(s.get(end).copied())
-    } else {
-        right_ident
-    };
-    left || right
+    b.iter()
+        .any(|&c| matches!(c, b'.' | b':' | b'-' | b'_' | b'%' | b'&') || c >= 0x80)
 }
 
 #[cfg(test)]
@@ -534,7 +347,22 @@ mod tests {
             "%3A",
             "%2E%2E",
             "a:b:c:d:e:f:g:h",
-            "1:2:3:4:5:6:7",
+            // Deliberately changed: "1:2:3:4:5:6:7", seven groups, is now
+            // 112 bits of an address and redacted (see
+            // `partial_addresses_are_redacted`).
+            "00:1A:2B:3C:4D:5E",
+            "00-11-22-33-44-55",
+            "0a-11-22-33-44-55",
+            "mac 00-1A-2B-3C-4D-5E ok",
+            "2026-11-29-report",
+            "550e8400-e29b-41d4-a716-446655440000",
+            "size-10-12-14",
+            "page-2--final",
+            "web-2--beta",
+            "dead-beef-cafe",
+            "a-b-c-d-e-f-g-h",
+            "x-forwarded-for",
+            "snake_case_name_2",
             "héllo wörld ☃ ⌘.",
             "deadbeef",
         ];
@@ -553,8 +381,11 @@ mod tests {
         assert!(contains_ip(&colons));
         let digits = "1".repeat(100_000);
         assert!(!contains_ip(&format!("{digits}.{digits}")));
+        // Deliberately changed: a trailing-dot triple is now the first 24
+        // bits of an address and redacted.
         let dots = "1.".repeat(3);
-        assert!(!contains_ip(&dots));
+        assert!(contains_ip(&dots));
+        assert!(!contains_ip("1.1"));
         let mixed = "ab:".repeat(7) + "ab";
         assert_eq!(redact_ips(&mixed), "[ip]");
         let escaped = "%3A".repeat(10_000) + "1";
@@ -611,6 +442,34 @@ mod tests {
             })
     }
 
+    /// A partial address by the scrubber's definition, checked the slow way
+    /// (deliberately added with it): a trailing-dot triple not followed by a
+    /// digit, or four to seven hex groups joined by single colons.
+    fn is_partial(s: &str, next: Option<u8>) -> bool {
+        let triple = s.strip_suffix('.').is_some_and(|t| {
+            let parts: Vec<&str> = t.split('.').collect();
+            parts.len() == 3
+                && parts.iter().all(|p| {
+                    (1..=3).contains(&p.len())
+                        && p.bytes().all(|b| b.is_ascii_digit())
+                        && p.parse::<u16>().is_ok_and(|v| v <= 255)
+                })
+        }) && !next.is_some_and(|b| b.is_ascii_digit());
+        let groups: Vec<&str> = s.split(':').collect();
+        let chain = (4..=7).contains(&groups.len())
+            && groups
+                .iter()
+                .all(|g| (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        let dashed: Vec<&str> = s.split(['-', '_']).collect();
+        let dashed_quad = dashed.len() == 4
+            && dashed.iter().all(|p| {
+                (1..=3).contains(&p.len())
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && p.parse::<u16>().is_ok_and(|v| v <= 255)
+            });
+        triple || chain || dashed_quad
+    }
+
     /// What std's parser and a slow scan of every substring find in `s`:
     /// (an address other than a short `::` form, any address but `::`).
     fn oracle(s: &str) -> (bool, bool) {
@@ -625,7 +484,7 @@ mod tests {
                 if is_dotted_quad(sub) || (v6 && !short) {
                     strong = true;
                 }
-                any |= is_dotted_quad(sub) || v6;
+                any |= is_dotted_quad(sub) || v6 || is_partial(sub, s.as_bytes().get(j).copied());
             }
         }
         (strong, any)

@@ -1,8 +1,13 @@
 //! What the engine keeps of page and referrer URLs: the page path with its
 //! `utm_*` parameters, and the referrer's host.
 //!
-//! Nothing here scrubs IP addresses: callers pass the results through
-//! [`Text::new`](super::Text::new), which does.
+//! The page path and `utm_*` values are slices and copies of the input, not
+//! cut: callers pass them through [`Text::new`](super::Text::new), which
+//! scrubs IP addresses. The referrer host is the one result that is
+//! shortened, so [`referrer_host`] scrubs it before it cuts it
+//! ([`redact_then_cut`]).
+
+use super::scrub::{redact_ips, redact_then_cut};
 
 /// The parts of a page URL that the engine stores.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -45,40 +50,28 @@ pub fn reduce_url(url: &str) -> ReducedUrl<'_> {
 }
 
 /// The host of a referrer URL, lower case, without user info, port, a
-/// trailing dot or a `www.` prefix: `https://www.Google.com/search?q=x`
-/// gives `google.com`.
+/// trailing dot or a `www.` prefix, with IP-shaped text redacted:
+/// `https://www.Google.com/search?q=x` gives `google.com`,
+/// `http://c-73-22-11-5.example.net/` gives `c-[ip].example.net`.
 ///
-/// Input that is not a URL with a host comes back trimmed and cut to at most
-/// 253 bytes (at a char boundary). Never panics.
+/// Input that is not a URL with a host comes back trimmed and scrubbed. The
+/// result is cut to at most 253 bytes (at a char boundary) after it has been
+/// scrubbed, never before. Never panics.
 #[must_use]
 pub fn referrer_host(url: &str) -> String {
-    let url = url.trim();
+    // Scrubbed before the host is cut out of it: taking the host drops a
+    // trailing dot, a port and user info, and `203.0.113.` must not become
+    // `203.0.113`.
+    let url = redact_ips(url.trim());
+    let url = url.as_ref();
     match host_of(url) {
-        Some(host) => {
-            let mut host = host.to_lowercase();
-            host.truncate(floor_boundary(&host, MAX_HOST));
-            host
-        }
-        None => url
-            .get(..floor_boundary(url, MAX_HOST))
-            .unwrap_or_default()
-            .to_owned(),
+        Some(host) => redact_then_cut(&host.to_lowercase(), MAX_HOST),
+        None => redact_then_cut(url, MAX_HOST),
     }
 }
 
 /// The longest host name DNS allows, in bytes.
 const MAX_HOST: usize = 253;
-
-/// The largest char boundary of `s` that is at most `max`.
-fn floor_boundary(s: &str, max: usize) -> usize {
-    if s.len() <= max {
-        return s.len();
-    }
-    (0..=max)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0)
-}
 
 /// Splits `scheme:rest` when `s` starts with a syntactically valid scheme.
 fn split_scheme(s: &str) -> Option<(&str, &str)> {
@@ -233,8 +226,16 @@ mod tests {
                 "android-app://com.google.android.gm/",
                 "com.google.android.gm",
             ),
-            ("http://[2001:db8::1]:8080/", "[2001:db8::1]"),
-            ("http://192.0.2.1:80/x", "192.0.2.1"),
+            ("http://[2001:db8::1]:8080/", "[ip]"),
+            ("http://192.0.2.1:80/x", "[ip]"),
+            ("http://203.0.113./x", "[ip]"),
+            ("http://www.203.0.113.9./x", "www[ip]"),
+            ("http://2001:db8::1/x", "[ip]"),
+            ("http://fe80--1s4.ipv6-literal.net/", "[ip]"),
+            (
+                "http://ec2-203-0-113-9.compute-1.amazonaws.com/",
+                "ec2-[ip].compute-1.amazonaws.com",
+            ),
             ("https://bücher.example/", "bücher.example"),
             ("  (direct)  ", "(direct)"),
             ("not a url", "not a url"),
