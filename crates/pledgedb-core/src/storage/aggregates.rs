@@ -29,11 +29,28 @@ impl AggregateFile {
         Ok(AggregateFile { path, db })
     }
 
-    pub(crate) fn put(&self, day: Day, r: &DayRollup) -> Result<(), StorageError> {
-        let bytes = postcard::to_allocvec(r)
-            .map_err(|e| StorageError::corrupt(&self.path, format!("encode roll-up: {e}")))?;
+    /// Adds `r` into the stored roll-up of `day` (if any), folds every row
+    /// seen by fewer than `k` visitors into `(other)`
+    /// ([`fold_rare`](crate::query::fold_rare)) and stores the result, in
+    /// one transaction. Every writer of this file goes through here, so no
+    /// stored row names a value fewer than `k` visitors saw.
+    pub(crate) fn merge(&self, day: Day, r: &DayRollup, k: u32) -> Result<(), StorageError> {
         let tx = self.db.begin_write()?;
-        tx.open_table(DAYS)?.insert(day.0, bytes.as_slice())?;
+        {
+            let mut t = tx.open_table(DAYS)?;
+            let existing = t.get(day.0)?.map(|v| v.value().to_vec());
+            let mut merged = match existing {
+                Some(b) => postcard::from_bytes::<DayRollup>(&b).map_err(|e| {
+                    StorageError::corrupt(&self.path, format!("roll-up of day {day}: {e}"))
+                })?,
+                None => DayRollup::default(),
+            };
+            merged.merge(r);
+            crate::query::fold_rare(&mut merged, k);
+            let bytes = postcard::to_allocvec(&merged)
+                .map_err(|e| StorageError::corrupt(&self.path, format!("encode roll-up: {e}")))?;
+            t.insert(day.0, bytes.as_slice())?;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -74,6 +74,31 @@ fn decode<T: for<'a> Deserialize<'a>>(
     postcard::from_bytes(b).map_err(|e| StorageError::corrupt(path, format!("{what}: {e}")))
 }
 
+/// The settings as control files stored them before
+/// `min_aggregate_visitors` existed. postcard is not self-describing, so a
+/// field added at the end is an unexpected end of input there, not a missing
+/// field that `#[serde(default)]` could fill.
+#[derive(Deserialize)]
+struct SettingsV1 {
+    retention: crate::settings::Retention,
+    consent: crate::settings::ConsentPolicy,
+    sensitive_fields: Vec<String>,
+}
+
+/// Decodes stored settings, in the current layout or the one before it.
+fn decode_settings(path: &Path, b: &[u8]) -> Result<DomainSettings, StorageError> {
+    if let Ok(s) = postcard::from_bytes::<DomainSettings>(b) {
+        return Ok(s);
+    }
+    let v1: SettingsV1 = decode(path, "settings", b)?;
+    Ok(DomainSettings {
+        retention: v1.retention,
+        consent: v1.consent,
+        sensitive_fields: v1.sensitive_fields,
+        ..DomainSettings::default()
+    })
+}
+
 impl ControlFile {
     /// Opens the control file, creating it with a fresh secret and the given
     /// settings if it does not exist yet.
@@ -103,7 +128,7 @@ impl ControlFile {
             };
             let existing = meta.get("settings")?.map(|v| v.value().to_vec());
             settings = match existing {
-                Some(b) => decode(&path, "settings", &b)?,
+                Some(b) => decode_settings(&path, &b)?,
                 None => {
                     meta.insert("settings", encode(defaults)?.as_slice())?;
                     defaults.clone()
@@ -242,5 +267,45 @@ impl ControlFile {
             out.push(decode(&self.path, "erasure record", v.value())?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct OldSettings {
+        retention: crate::settings::Retention,
+        consent: crate::settings::ConsentPolicy,
+        sensitive_fields: Vec<String>,
+    }
+
+    #[test]
+    fn settings_written_before_min_aggregate_visitors_still_load() {
+        let old = OldSettings {
+            retention: crate::settings::Retention {
+                raw_event_days: 30,
+                aggregate_days: 400,
+                tombstone_hours: 2,
+            },
+            consent: crate::settings::ConsentPolicy::default(),
+            sensitive_fields: vec!["maiden".into()],
+        };
+        let bytes = postcard::to_allocvec(&old).unwrap();
+        let s = decode_settings(Path::new("x"), &bytes).unwrap();
+        assert_eq!(s.retention, old.retention);
+        assert_eq!(s.sensitive_fields, old.sensitive_fields);
+        assert_eq!(
+            s.min_aggregate_visitors,
+            crate::settings::DEFAULT_MIN_AGGREGATE_VISITORS
+        );
+        let new = DomainSettings {
+            min_aggregate_visitors: 9,
+            ..s
+        };
+        let bytes = postcard::to_allocvec(&new).unwrap();
+        assert_eq!(decode_settings(Path::new("x"), &bytes).unwrap(), new);
+        assert!(decode_settings(Path::new("x"), &[0xff, 0xff]).is_err());
     }
 }

@@ -330,7 +330,11 @@ impl WriterState {
                 }
             };
             if rollup.totals.events > 0 {
-                shared.aggregates.put(day, &rollup)?;
+                // Long-lived aggregates keep no row that points at a few
+                // people (P6/P7): `merge` folds rare values into "(other)",
+                // and adds to what an import of history stored for the day.
+                let k = shared.settings.read().min_aggregate_visitors;
+                shared.aggregates.merge(day, &rollup, k)?;
             }
             let path = seg.path.clone();
             drop(seg);
