@@ -220,6 +220,8 @@ impl Run<'_> {
                 Filter::Status => self.s.filtered_status += 1,
                 Filter::Method => self.s.filtered_method += 1,
                 Filter::Bot => self.s.filtered_bots += 1,
+                Filter::FeedReader => self.s.filtered_feed_readers += 1,
+                Filter::HttpLibrary => self.s.filtered_http_libraries += 1,
             },
             Err(LineError::NoDomain) => {
                 return Err(self.abort(|summary| ImportError::DomainRequired { line: no, summary }));

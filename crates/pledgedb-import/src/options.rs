@@ -80,9 +80,19 @@ pub struct ImportOptions {
     /// Extensions (without the dot, any case) of paths that are static
     /// assets. Default: [`DEFAULT_ASSET_EXTENSIONS`].
     pub asset_extensions: Vec<String>,
-    /// Skip requests whose user agent the engine classifies as a crawler
-    /// ([`pledgedb_core::ua::classify`] gives `Device::Bot`). Default: true.
+    /// Skip requests whose user agent the engine classifies as a bot
+    /// ([`pledgedb_core::ua::classify`] gives `Device::Bot`): crawlers, feed
+    /// readers and HTTP libraries ([`pledgedb_core::ua::bot_class`]), each
+    /// counted under its own filter. Default: true.
     pub filter_bots: bool,
+    /// With `filter_bots`, still import requests of feed readers and podcast
+    /// apps ([`BotClass::FeedReader`](pledgedb_core::ua::BotClass)); the
+    /// engine records them as device `bot`. Default: false.
+    pub keep_feed_readers: bool,
+    /// With `filter_bots`, still import requests of HTTP libraries and
+    /// command-line tools ([`BotClass::HttpLibrary`](pledgedb_core::ua::BotClass));
+    /// the engine records them as device `bot`. Default: false.
+    pub keep_http_libraries: bool,
     /// How many malformed and how many rejected lines the summary lists (it
     /// counts them all). Default 20.
     pub max_reported: usize,
@@ -102,6 +112,8 @@ impl Default for ImportOptions {
                 .map(|e| (*e).to_string())
                 .collect(),
             filter_bots: true,
+            keep_feed_readers: false,
+            keep_http_libraries: false,
             max_reported: 20,
         }
     }

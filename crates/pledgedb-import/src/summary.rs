@@ -93,6 +93,10 @@ pub struct ImportSummary {
     pub filtered_method: u64,
     /// Lines skipped because the user agent is a crawler.
     pub filtered_bots: u64,
+    /// Lines skipped because the user agent is a feed reader or podcast app.
+    pub filtered_feed_readers: u64,
+    /// Lines skipped because the user agent is an HTTP library or tool.
+    pub filtered_http_libraries: u64,
     /// Hits the engine dropped: the visitor's opt-out token is registered.
     pub dropped_opt_out: u64,
     /// Hits the engine dropped for Do-Not-Track.
@@ -136,7 +140,12 @@ impl ImportSummary {
     /// Lines skipped by a filter.
     #[must_use]
     pub fn filtered(&self) -> u64 {
-        self.filtered_assets + self.filtered_status + self.filtered_method + self.filtered_bots
+        self.filtered_assets
+            + self.filtered_status
+            + self.filtered_method
+            + self.filtered_bots
+            + self.filtered_feed_readers
+            + self.filtered_http_libraries
     }
 
     /// A one-line account (lines read, hits stored), as used in error
@@ -196,12 +205,14 @@ impl fmt::Display for ImportSummary {
         )?;
         writeln!(
             f,
-            "skipped {} lines (static assets {}, status {}, method {}, bots {}); malformed {}; blank {}",
+            "skipped {} lines (static assets {}, status {}, method {}, bots {}, feed readers {}, HTTP libraries {}); malformed {}; blank {}",
             self.filtered() + self.malformed.total + self.blank,
             self.filtered_assets,
             self.filtered_status,
             self.filtered_method,
             self.filtered_bots,
+            self.filtered_feed_readers,
+            self.filtered_http_libraries,
             self.malformed.total,
             self.blank
         )?;
