@@ -16,7 +16,7 @@ use crate::writer::{Msg, PurgeOutcome};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use parking_lot::Mutex;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -133,7 +133,7 @@ pub(crate) fn run(inner: &DbInner) -> Result<CompactionReport, StorageError> {
         report += expire(inner, d, now)?;
         report += seal(inner, d, now)?;
     }
-    report.salts_deleted = rotate_salts(inner, now)?;
+    report.salts_deleted = rotate_salts(inner, now);
     if report.erasures_completed > 0 {
         inner
             .global
@@ -251,6 +251,9 @@ fn purge(
         }
         let mut removed = 0u64;
         let mut rewritten = 0u64;
+        // Per request: events removed and segments whose rewrite removed
+        // at least one of them.
+        let mut per_request: HashMap<EraseTag, (u64, u64)> = HashMap::new();
         for day in days {
             let out: PurgeOutcome = ask(inner, d, |reply| Msg::Purge {
                 domain: Arc::clone(d),
@@ -259,10 +262,18 @@ fn purge(
             })?;
             removed += out.events_removed;
             rewritten += u64::from(out.rewritten);
+            for (tag, n) in out.removed_by {
+                let entry = per_request.entry(tag).or_default();
+                entry.0 += n;
+                entry.1 += u64::from(n > 0);
+            }
         }
         let done: Vec<(EraseTag, u64, u64)> = pending
             .iter()
-            .map(|(t, _)| (*t, removed, rewritten))
+            .map(|(t, _)| {
+                let (events, segments) = per_request.get(t).copied().unwrap_or_default();
+                (*t, events, segments)
+            })
             .collect();
         d.control.mark_purged(&done, now)?;
         for (tag, t) in d.control.tombstones()? {
@@ -293,19 +304,14 @@ fn purge(
     Ok(report)
 }
 
-/// Deletes cookieless salts older than 48 hours (keeps today's and
-/// yesterday's), and rewrites the global file so their bytes are gone.
-fn rotate_salts(inner: &DbInner, now: Timestamp) -> Result<u64, StorageError> {
+/// Forgets cookieless salts older than 48 hours (keeps today's and
+/// yesterday's). Salts exist only in memory, so nothing is left of them.
+fn rotate_salts(inner: &DbInner, now: Timestamp) -> u64 {
     let keep_from = now.day().plus(-1);
     let mut salts = inner.salts.lock();
-    if !salts.keys().any(|d| *d < keep_from) {
-        return Ok(0);
-    }
-    let mut g = inner.global.lock();
-    let n = g.delete_salts_before(keep_from)?;
-    g.rewrite()?;
+    let before = salts.len();
     salts.retain(|d, _| *d >= keep_from);
-    Ok(n as u64)
+    (before - salts.len()) as u64
 }
 
 impl Db {

@@ -114,6 +114,7 @@ pub(crate) struct DbInner {
     send_gate: RwLock<()>,
     pub(crate) opt_out_key: [u8; 16],
     pub(crate) opt_outs: RwLock<HashSet<u128>>,
+    /// Cookieless salts by day, in memory only: never written to a file.
     pub(crate) salts: Mutex<HashMap<Day, [u8; 16]>>,
     pub(crate) counters: Counters,
     pub(crate) closed: AtomicBool,
@@ -168,7 +169,8 @@ impl Db {
         create_dir(&dir.join(DOMAINS_DIR))?;
         crate::storage::sweep_temporaries(&dir)?;
         let opener = crate::storage::Opener::new(config.backend.clone());
-        let (global, state) = GlobalFile::open(&opener, &dir)?;
+        let (mut global, state) = GlobalFile::open(&opener, &dir)?;
+        global.purge_stored_salts()?;
         let pool = WriterPool::start(config.writer)?;
         let writer_count = pool.len();
         let mut domains = HashMap::new();
@@ -200,7 +202,7 @@ impl Db {
             writer_count,
             opt_out_key: state.opt_out_key,
             opt_outs: RwLock::new(state.opt_outs.into_iter().collect()),
-            salts: Mutex::new(state.salts.into_iter().collect()),
+            salts: Mutex::new(HashMap::new()),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             domain_lock: Mutex::new(()),
@@ -232,24 +234,23 @@ impl Db {
     /// resulting event for its domain's writer. On `Err` nothing was written.
     /// The event is durable after the next [`Db::flush`].
     pub fn ingest(&self, hit: Hit) -> Result<Ingested, IngestError> {
-        let (shared, outcome) = self.inner.prepare(hit)?;
-        match outcome {
+        match self.inner.prepare(hit)? {
             Prepared::Dropped(r) => Ok(Ingested::Dropped(r)),
-            Prepared::Event(p, anon) => {
+            Prepared::Event(shared, p) => {
+                let outcome = p.outcome();
                 self.inner
                     .send(shared.writer, Msg::Event(shared, p))
                     .map_err(|_| IngestError::Closed)?;
-                Ok(if anon {
-                    Ingested::QueuedAnonymous
-                } else {
-                    Ingested::Queued
-                })
+                Ok(outcome)
             }
         }
     }
 
     /// Ingests many hits, sending them to the writers in groups. Returns one
-    /// result per hit, in order; a bad hit does not stop the others.
+    /// result per hit, in order; a bad hit does not stop the others. Each
+    /// result is that hit's own: a hit that was dropped or refused keeps its
+    /// result even if the group of another hit could not be sent, and only
+    /// the hits of a group that did not reach its writer are `Closed`.
     pub fn ingest_batch(
         &self,
         hits: impl IntoIterator<Item = Hit>,
@@ -257,43 +258,35 @@ impl Db {
         let hits = hits.into_iter();
         let mut results = Vec::with_capacity(hits.size_hint().0);
         // Most batches are for one domain: keep groups in a small list
-        // found by pointer, not a map keyed by a cloned name.
-        let mut groups: Vec<(Arc<DomainShared>, Vec<crate::writer::Pending>)> = Vec::new();
+        // found by pointer, not a map keyed by a cloned name. Each group
+        // remembers which results are its own.
+        let mut groups: Vec<Group> = Vec::new();
         for hit in hits {
             match self.inner.prepare(hit) {
                 Err(e) => results.push(Err(e)),
-                Ok((_, Prepared::Dropped(r))) => results.push(Ok(Ingested::Dropped(r))),
-                Ok((shared, Prepared::Event(p, anon))) => {
-                    results.push(Ok(if anon {
-                        Ingested::QueuedAnonymous
-                    } else {
-                        Ingested::Queued
-                    }));
-                    match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &shared)) {
-                        Some((_, ps)) => ps.push(p),
+                Ok(Prepared::Dropped(r)) => results.push(Ok(Ingested::Dropped(r))),
+                Ok(Prepared::Event(shared, p)) => {
+                    let index = results.len();
+                    results.push(Ok(p.outcome()));
+                    match groups.iter_mut().find(|g| Arc::ptr_eq(&g.shared, &shared)) {
+                        Some(g) => {
+                            g.pending.push(p);
+                            g.results.push(index);
+                        }
                         None => {
-                            let mut ps = Vec::with_capacity(results.capacity());
-                            ps.push(p);
-                            groups.push((shared, ps));
+                            let mut pending = Vec::with_capacity(results.capacity());
+                            pending.push(p);
+                            groups.push(Group {
+                                shared,
+                                pending,
+                                results: vec![index],
+                            });
                         }
                     }
                 }
             }
         }
-        for (shared, ps) in groups {
-            if self
-                .inner
-                .send(shared.writer, Msg::Events(Arc::clone(&shared), ps))
-                .is_err()
-            {
-                for r in &mut results {
-                    if r.is_ok() {
-                        *r = Err(IngestError::Closed);
-                    }
-                }
-                break;
-            }
-        }
+        self.inner.send_groups(groups, &mut results);
         results
     }
 
@@ -365,10 +358,20 @@ impl Db {
     }
 }
 
+/// What the pipeline made of one hit.
 pub(crate) enum Prepared {
+    /// Dropped by the privacy gate or past retention: nothing was written,
+    /// and no domain was created for it.
     Dropped(DropReason),
-    /// The event, and whether it is anonymous.
-    Event(crate::writer::Pending, bool),
+    /// The event to store, and the domain it goes to.
+    Event(Arc<DomainShared>, crate::writer::Pending),
+}
+
+/// The events of one domain in a batch, and the positions of their results.
+struct Group {
+    shared: Arc<DomainShared>,
+    pending: Vec<crate::writer::Pending>,
+    results: Vec<usize>,
 }
 
 /// Which writer thread owns a domain.
@@ -392,6 +395,24 @@ impl DbInner {
             .map_err(|_| StorageError::WriterGone)
     }
 
+    /// Sends each group of a batch to its writer; the hits of a group that
+    /// could not be sent, and only those, become `Closed`.
+    fn send_groups(&self, groups: Vec<Group>, results: &mut [Result<Ingested, IngestError>]) {
+        for g in groups {
+            let sent = self.send(
+                g.shared.writer,
+                Msg::Events(Arc::clone(&g.shared), g.pending),
+            );
+            if sent.is_err() {
+                for i in g.results {
+                    if let Some(r) = results.get_mut(i) {
+                        *r = Err(IngestError::Closed);
+                    }
+                }
+            }
+        }
+    }
+
     pub(crate) fn flush(&self) -> Result<(), StorageError> {
         match &*self.writers.lock() {
             Some(pool) => pool.flush(),
@@ -408,12 +429,17 @@ impl DbInner {
         }
         crate::compactor::stop(self);
         let pool = self.writers.lock().take();
-        let Some(mut pool) = pool else {
-            return Ok(());
+        let flushed = match pool {
+            Some(mut pool) => {
+                let r = pool.flush();
+                pool.stop();
+                r
+            }
+            None => Ok(()),
         };
-        let r = pool.flush();
-        pool.stop();
-        r
+        // The drop counters of hits gated since the last flush.
+        let counted = self.persist_counters();
+        flushed.and(counted)
     }
 
     pub(crate) fn domain_or_create(&self, name: &str) -> Result<Arc<DomainShared>, StorageError> {
@@ -470,7 +496,8 @@ impl DbInner {
         Ok(true)
     }
 
-    /// The cookieless salt of a day, created on first use.
+    /// The cookieless salt of a day, created on first use. Salts live in
+    /// memory only (promise P1): a restart starts the day with a new salt.
     pub(crate) fn salt(&self, day: Day) -> Result<[u8; 16], StorageError> {
         let mut salts = self.salts.lock();
         if let Some(s) = salts.get(&day) {
@@ -479,34 +506,34 @@ impl DbInner {
         let mut s = [0u8; 16];
         getrandom::fill(&mut s)
             .map_err(|e| StorageError::corrupt(&self.dir, format!("no randomness: {e}")))?;
-        self.global.lock().put_salt(day, &s)?;
         salts.insert(day, s);
         Ok(s)
     }
 
-    /// Validates, gates and transforms one hit.
-    pub(crate) fn prepare(&self, hit: Hit) -> Result<(Arc<DomainShared>, Prepared), IngestError> {
+    /// The pipeline of one hit, in data-flow order: validate (once), gate,
+    /// and only then find or create the domain and derive the event. A hit
+    /// the gate drops writes nothing: no domain, no file, no catalog entry
+    /// (promise P3); only the in-memory drop counter moves.
+    pub(crate) fn prepare(&self, hit: Hit) -> Result<Prepared, IngestError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(IngestError::Closed);
         }
         let existing = self.domains.read().get(&hit.domain).cloned();
-        let shared = match existing {
-            Some(s) => s,
-            None => {
-                validate_domain_name(&hit.domain)
-                    .map_err(|e| HitError::new(HitField::Domain, HitProblem::DomainName(e)))?;
-                if !self.config.create_domains_on_ingest {
-                    return Err(HitError::new(HitField::Domain, HitProblem::UnknownDomain).into());
-                }
-                self.config.limits.check(&hit)?;
-                ingest::resolve_time(&hit, self.config.clock.now(), &self.config.limits)?;
-                self.domain_or_create(&hit.domain)?
+        if existing.is_none() {
+            validate_domain_name(&hit.domain)
+                .map_err(|e| HitError::new(HitField::Domain, HitProblem::DomainName(e)))?;
+            if !self.config.create_domains_on_ingest {
+                return Err(HitError::new(HitField::Domain, HitProblem::UnknownDomain).into());
             }
-        };
+        }
         self.config.limits.check(&hit)?;
         let now = self.config.clock.now();
         let ts = ingest::resolve_time(&hit, now, &self.config.limits)?;
-        let settings = Arc::clone(&*shared.settings.read());
+        // A domain not created yet is judged by the settings it would get.
+        let settings = match &existing {
+            Some(shared) => Arc::clone(&*shared.settings.read()),
+            None => Arc::new(self.config.domain_defaults.clone()),
+        };
         let verdict = ingest::gate(&hit, &settings, |t| {
             self.opt_outs
                 .read()
@@ -514,15 +541,15 @@ impl DbInner {
         });
         let identified = match verdict {
             Ok(i) => i,
-            Err(r) => {
-                self.counters.dropped[drop_index(r)].fetch_add(1, Ordering::Relaxed);
-                return Ok((shared, Prepared::Dropped(r)));
-            }
+            Err(r) => return Ok(self.dropped(r)),
         };
-        if ts < shared.retention_cutoff(now) {
-            self.counters.dropped[drop_index(DropReason::Expired)].fetch_add(1, Ordering::Relaxed);
-            return Ok((shared, Prepared::Dropped(DropReason::Expired)));
+        if ts < settings.retention.cutoff(now) {
+            return Ok(self.dropped(DropReason::Expired));
         }
+        let shared = match existing {
+            Some(s) => s,
+            None => self.domain_or_create(&hit.domain)?,
+        };
         let salt = if ingest::needs_salt(&hit, identified) {
             Some(self.salt(ts.day())?)
         } else {
@@ -535,8 +562,13 @@ impl DbInner {
             salt,
         };
         let pending = ingest::transform(hit, ts, identified, &cx);
-        let anon = pending.event.visitor == crate::event::VisitorId::ANONYMOUS;
-        Ok((shared, Prepared::Event(pending, anon)))
+        Ok(Prepared::Event(shared, pending))
+    }
+
+    /// Counts a dropped hit.
+    fn dropped(&self, r: DropReason) -> Prepared {
+        self.counters.dropped[drop_index(r)].fetch_add(1, Ordering::Relaxed);
+        Prepared::Dropped(r)
     }
 }
 
@@ -587,4 +619,55 @@ fn remove_tree(dir: &Path) -> Result<(), StorageError> {
         }
     }
     std::fs::remove_dir(dir).map_err(|e| StorageError::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hit::Consent;
+
+    /// A batch whose events could not reach the writers keeps the results
+    /// of its dropped and refused hits; only the unsent events are `Closed`.
+    #[test]
+    fn a_failed_send_changes_only_the_results_of_the_unsent_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            background_compaction: false,
+            ..Config::default()
+        };
+        let db = Db::open(dir.path(), config).unwrap();
+        db.opt_out("tok").unwrap();
+        let hits = vec![
+            Hit::page_view("a.example", "/").client_id("c"),
+            Hit::page_view("a.example", "/").opt_out_token("tok"),
+            Hit::page_view("Not A Domain", "/"),
+            Hit::page_view("b.example", "/").consent(Consent::Denied),
+        ];
+        let mut results = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for hit in hits {
+            match db.inner.prepare(hit) {
+                Err(e) => results.push(Err(e)),
+                Ok(Prepared::Dropped(r)) => results.push(Ok(Ingested::Dropped(r))),
+                Ok(Prepared::Event(shared, p)) => {
+                    results.push(Ok(p.outcome()));
+                    groups.push(Group {
+                        shared,
+                        pending: vec![p],
+                        results: vec![results.len() - 1],
+                    });
+                }
+            }
+        }
+        db.inner.closed.store(true, Ordering::Release);
+        db.inner.send_groups(groups, &mut results);
+        assert!(matches!(results[0], Err(IngestError::Closed)));
+        assert!(matches!(
+            results[1],
+            Ok(Ingested::Dropped(DropReason::OptedOut))
+        ));
+        assert!(matches!(results[2], Err(IngestError::Hit(_))));
+        assert!(matches!(results[3], Err(IngestError::Closed)));
+        db.inner.closed.store(false, Ordering::Release);
+    }
 }

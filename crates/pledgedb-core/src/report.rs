@@ -170,13 +170,22 @@ impl Db {
 
     /// Adds the in-memory drop counters to the durable ones.
     pub(crate) fn persist_counters(&self) -> Result<(), StorageError> {
+        self.inner.persist_counters()
+    }
+}
+
+impl crate::db::DbInner {
+    /// Adds the in-memory drop counters to the durable ones: at every
+    /// flush, at close and when the last handle is dropped, so the report's
+    /// "hits dropped" counts every hit the gate dropped.
+    pub(crate) fn persist_counters(&self) -> Result<(), StorageError> {
         let names: Vec<String> = REASONS
             .iter()
             .map(|r| format!("dropped.{}", r.as_str()))
             .collect();
         let taken: Vec<u64> = REASONS
             .iter()
-            .map(|r| self.inner.counters.dropped[drop_index(*r)].swap(0, Ordering::Relaxed))
+            .map(|r| self.counters.dropped[drop_index(*r)].swap(0, Ordering::Relaxed))
             .collect();
         if taken.iter().all(|n| *n == 0) {
             return Ok(());
@@ -186,11 +195,11 @@ impl Db {
             .map(String::as_str)
             .zip(taken.iter().copied())
             .collect();
-        let result = self.inner.global.lock().add_counters(&deltas);
+        let result = self.global.lock().add_counters(&deltas);
         if result.is_err() {
             // Not lost: added again at the next flush.
             for (r, n) in REASONS.iter().zip(taken) {
-                self.inner.counters.dropped[drop_index(*r)].fetch_add(n, Ordering::Relaxed);
+                self.counters.dropped[drop_index(*r)].fetch_add(n, Ordering::Relaxed);
             }
         }
         result

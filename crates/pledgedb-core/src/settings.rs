@@ -31,6 +31,14 @@ impl Default for Retention {
 }
 
 impl Retention {
+    /// The first moment whose raw events are still within the raw-event TTL
+    /// at `now`: anything earlier is expired.
+    #[must_use]
+    pub fn cutoff(&self, now: crate::time::Timestamp) -> crate::time::Timestamp {
+        let days = i64::from(self.raw_event_days);
+        crate::time::Timestamp(now.0.saturating_sub(days * crate::time::MS_PER_DAY))
+    }
+
     /// Checks the settings: raw retention of 1 to 36,500 days, aggregates at
     /// least as long as raw events.
     pub fn validate(&self) -> Result<(), String> {

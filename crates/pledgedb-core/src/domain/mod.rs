@@ -400,6 +400,23 @@ impl Domain {
         kind: ErasureKind,
         segments: usize,
     ) -> Result<Erasure, EraseError> {
+        // A request for someone whose purge is still pending is the same
+        // request: it answers with the receipt already given.
+        if let Some((_, stone)) = self
+            .shared
+            .tombstones()
+            .into_iter()
+            .find(|(t, s)| *t == tag && s.purged_at.is_none())
+        {
+            return Ok(Erasure::Pending(ErasureReceipt {
+                request: stone.request,
+                requested_at: stone.requested_at,
+                purge_deadline: stone
+                    .requested_at
+                    .plus_millis(self.db.config.erasure_deadline_ms),
+                segments,
+            }));
+        }
         let now = self.db.config.clock.now();
         let stone = self.shared.control.add_tombstone(tag, kind, now)?;
         let receipt = ErasureReceipt {

@@ -8,7 +8,7 @@ use crate::settings::DomainSettings;
 use crate::storage::control::{ControlFile, Tombstone};
 use crate::storage::segment::{SEGMENT_DIR, Segment, parse_segment_file_name};
 use crate::storage::{create_dir, segment::segment_file_name};
-use crate::time::{Day, MS_PER_DAY, Timestamp};
+use crate::time::{Day, Timestamp};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -128,8 +128,7 @@ impl DomainShared {
 
     /// The first moment whose events are still within the raw-event TTL.
     pub(crate) fn retention_cutoff(&self, now: Timestamp) -> Timestamp {
-        let days = i64::from(self.settings.read().retention.raw_event_days);
-        Timestamp(now.0.saturating_sub(days * MS_PER_DAY))
+        self.settings.read().retention.cutoff(now)
     }
 
     /// Roll-ups of expired days in a range.

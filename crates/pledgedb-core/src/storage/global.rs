@@ -1,10 +1,15 @@
 //! The global file: format version, domain catalog, opt-out registry (as
-//! keyed hashes, never the tokens), the daily salts of cookieless mode, and
-//! the counters of the transparency report.
+//! keyed hashes, never the tokens), and the counters of the transparency
+//! report.
+//!
+//! The daily salts of cookieless mode are never stored: with a salt and the
+//! domain's secret beside the visitor ids, an exhaustive search over a small
+//! address range would lead from an id back to an IP. A `salts` table
+//! written by an earlier version is emptied, and the file rewritten fresh,
+//! when the file is opened.
 
 use super::{FORMAT_VERSION, Opener, le_u32};
 use crate::error::{OpenError, StorageError};
-use crate::time::Day;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
 
@@ -28,7 +33,6 @@ pub(crate) struct GlobalState {
     pub(crate) opt_out_key: [u8; 16],
     pub(crate) domains: Vec<String>,
     pub(crate) opt_outs: Vec<u128>,
-    pub(crate) salts: Vec<(Day, [u8; 16])>,
 }
 
 impl GlobalFile {
@@ -115,25 +119,10 @@ impl GlobalFile {
         {
             opt_outs.push(row.map_err(StorageError::from)?.0.value());
         }
-        let mut salts = Vec::new();
-        for row in rx
-            .open_table(SALTS)
-            .map_err(StorageError::from)?
-            .iter()
-            .map_err(StorageError::from)?
-        {
-            let (k, v) = row.map_err(StorageError::from)?;
-            let salt: [u8; 16] = v
-                .value()
-                .try_into()
-                .map_err(|_| StorageError::corrupt(&self.path, "salt is not 16 bytes"))?;
-            salts.push((Day(k.value()), salt));
-        }
         Ok(GlobalState {
             opt_out_key,
             domains,
             opt_outs,
-            salts,
         })
     }
 
@@ -174,21 +163,16 @@ impl GlobalFile {
         Ok(changed)
     }
 
-    pub(crate) fn put_salt(&self, day: Day, salt: &[u8; 16]) -> Result<(), StorageError> {
-        let tx = self.db.begin_write()?;
-        tx.open_table(SALTS)?.insert(day.0, salt.as_slice())?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Deletes every salt of a day before `keep_from`; returns how many.
-    pub(crate) fn delete_salts_before(&self, keep_from: Day) -> Result<usize, StorageError> {
+    /// Removes every cookieless salt an earlier version stored, and
+    /// rewrites the file fresh so that no freed page keeps one. Returns how
+    /// many there were.
+    pub(crate) fn purge_stored_salts(&mut self) -> Result<usize, StorageError> {
         let tx = self.db.begin_write()?;
         let n;
         {
             let mut t = tx.open_table(SALTS)?;
             let old: Vec<i32> = t
-                .range(..keep_from.0)?
+                .iter()?
                 .map(|r| r.map(|(k, _)| k.value()))
                 .collect::<Result<_, _>>()?;
             n = old.len();
@@ -197,6 +181,9 @@ impl GlobalFile {
             }
         }
         tx.commit()?;
+        if n > 0 {
+            self.rewrite()?;
+        }
         Ok(n)
     }
 

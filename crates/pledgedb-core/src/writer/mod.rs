@@ -52,11 +52,26 @@ pub(crate) struct Pending {
     pub(crate) session: Option<SessionId>,
 }
 
+impl Pending {
+    /// What the caller is told about this event once it is queued.
+    pub(crate) fn outcome(&self) -> crate::ingest::Ingested {
+        if self.event.visitor == crate::event::VisitorId::ANONYMOUS {
+            crate::ingest::Ingested::QueuedAnonymous
+        } else {
+            crate::ingest::Ingested::Queued
+        }
+    }
+}
+
 /// Result of a purge of one segment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PurgeOutcome {
     pub(crate) events_removed: u64,
     pub(crate) rewritten: bool,
+    /// Events removed per erasure request, by the request's erase tag. An
+    /// event covered by two requests (its visitor's and its session's)
+    /// counts for both.
+    pub(crate) removed_by: std::collections::HashMap<crate::identity::EraseTag, u64>,
 }
 
 pub(crate) enum Msg {

@@ -238,13 +238,20 @@ impl WriterState {
         let mut outcome = PurgeOutcome::default();
         if let Some(d) = self.domains.get_mut(&shared.name)
             && Arc::ptr_eq(&d.shared, shared)
-            && let Some(buf) = d.days.get_mut(&day)
         {
-            let before = buf.open.len();
-            buf.open.retain(|e| !filter.erased(e));
-            if buf.open.len() != before {
-                buf.seen.retain(|v| !filter.visitor_erased(*v));
+            if let Some(buf) = d.days.get_mut(&day) {
+                buf.open.retain(|e| !filter.erased(e));
+                // The rewrite below drops the erased visitors from the
+                // segment's index. Every visitor this buffer believed to be
+                // indexed is forgotten, so that an event of a visitor who
+                // comes back after the purge enters the index again: the
+                // index can never miss a visitor whose events are stored.
+                buf.seen.clear();
             }
+            // An erased visitor who comes back starts a new visit: the
+            // erased session's id is not reused for new events.
+            d.sessions
+                .retain(|v, (_, s)| !filter.visitor_erased(*v) && !filter.session_erased(*s));
         }
         let Some(seg) = shared.segments.read().get(&day).cloned() else {
             return Ok(outcome);
@@ -253,6 +260,8 @@ impl WriterState {
             shared.tombstones().into_iter().map(|(t, _)| t).collect();
         let path = seg.path.clone();
         let mut removed = 0u64;
+        let mut removed_by: HashMap<EraseTag, u64> = HashMap::new();
+        let mut tags_of = EventTags::default();
         let tmp = seg.write_rewrite(
             |_, bytes| {
                 let view = BlockView::parse(bytes).map_err(|e| StorageError::Codec {
@@ -273,7 +282,18 @@ impl WriterState {
                 }
                 let events = view.events().map_err(codec)?;
                 let total = events.len();
-                let kept: Vec<Event> = events.into_iter().filter(|e| !filter.erased(e)).collect();
+                let mut kept: Vec<Event> = Vec::with_capacity(total);
+                for e in events {
+                    if !filter.erased(&e) {
+                        kept.push(e);
+                        continue;
+                    }
+                    for tag in tags_of.of(shared, &e) {
+                        if drop_tags.contains(&tag) {
+                            *removed_by.entry(tag).or_default() += 1;
+                        }
+                    }
+                }
                 removed += (total - kept.len()) as u64;
                 if kept.is_empty() {
                     return Ok(BlockFate::Drop);
@@ -290,6 +310,7 @@ impl WriterState {
         shared.segments.write().insert(day, fresh);
         outcome.events_removed = removed;
         outcome.rewritten = true;
+        outcome.removed_by = removed_by;
         Ok(outcome)
     }
 
@@ -390,6 +411,27 @@ impl WriterState {
             self.buffered = self.buffered.saturating_sub(n);
             self.domains.remove(&shared.name);
         }
+    }
+}
+
+/// The erase tags of events' visitors and sessions, computed once each.
+#[derive(Default)]
+struct EventTags {
+    visitors: HashMap<VisitorId, EraseTag>,
+    sessions: HashMap<SessionId, EraseTag>,
+}
+
+impl EventTags {
+    fn of(&mut self, shared: &DomainShared, e: &Event) -> [EraseTag; 2] {
+        let v = *self
+            .visitors
+            .entry(e.visitor)
+            .or_insert_with(|| shared.secret.visitor_tag(e.visitor));
+        let s = *self
+            .sessions
+            .entry(e.session)
+            .or_insert_with(|| shared.secret.session_tag(e.session));
+        [v, s]
     }
 }
 
