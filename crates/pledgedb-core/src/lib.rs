@@ -35,6 +35,7 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod geo;
+pub mod history;
 pub mod hit;
 mod identity;
 mod ingest;
@@ -62,6 +63,7 @@ pub use event::{
     Country, Device, Event, EventKind, EventType, KeyKind, PropValue, SessionId, SubmittedField,
     VisitorId,
 };
+pub use history::{History, HistoryIngested, ImportRecord};
 pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;

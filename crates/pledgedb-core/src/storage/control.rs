@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const TOMBSTONES: TableDefinition<u128, &[u8]> = TableDefinition::new("tombstones");
 pub(crate) const ERASURE_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("erasure_log");
+/// Records of imported files (`crate::history::ImportRecord`), by number.
+pub(crate) const IMPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("imports");
 
 /// File name of the control file inside a domain's directory.
 pub(crate) const CONTROL_FILE: &str = "control.redb";
@@ -136,6 +138,7 @@ impl ControlFile {
             };
             tx.open_table(TOMBSTONES)?;
             tx.open_table(ERASURE_LOG)?;
+            tx.open_table(IMPORTS)?;
         }
         tx.commit()?;
         let file = ControlFile {
@@ -252,10 +255,44 @@ impl ControlFile {
         let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
             super::copy_table(rx, tx, META)?;
             super::copy_table(rx, tx, TOMBSTONES)?;
-            super::copy_table(rx, tx, ERASURE_LOG)
+            super::copy_table(rx, tx, ERASURE_LOG)?;
+            super::copy_table(rx, tx, IMPORTS)
         })?;
         *db = fresh;
         Ok(())
+    }
+
+    /// Every import record, with its number.
+    pub(crate) fn imports(&self) -> Result<Vec<(u64, crate::history::ImportRecord)>, StorageError> {
+        let rx = self.db.read().begin_read()?;
+        let t = rx.open_table(IMPORTS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value(), decode(&self.path, "import record", v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Stores an import record under `id`, or under a new number; returns
+    /// the number.
+    pub(crate) fn put_import(
+        &self,
+        slot: Option<u64>,
+        rec: &crate::history::ImportRecord,
+    ) -> Result<u64, StorageError> {
+        let tx = self.db.read().begin_write()?;
+        let id;
+        {
+            let mut t = tx.open_table(IMPORTS)?;
+            id = match slot {
+                Some(i) => i,
+                None => t.last()?.map_or(1, |(k, _)| k.value() + 1),
+            };
+            t.insert(id, encode(rec)?.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(id)
     }
 
     pub(crate) fn erasure_log(&self) -> Result<Vec<ErasureRecord>, StorageError> {
