@@ -215,25 +215,27 @@ impl History<'_> {
     }
 
     fn write_day(&mut self, key: &(String, Day)) -> Result<(), StorageError> {
-        let Some(events) = self.days.remove(key) else {
+        let Some(events) = self.days.get(key) else {
             return Ok(());
         };
         let Some(shared) = self.domains.get(&key.0) else {
             return Ok(());
         };
         if shared.removed.load(std::sync::atomic::Ordering::Acquire) {
+            self.days.remove(key);
             return Ok(());
         }
         // An erasure requested before the import covers its visitor here
         // too.
         let mut filter = shared.erased_filter();
         let kept: Vec<&Event> = events.iter().filter(|e| !filter.erased(e)).collect();
-        if kept.is_empty() {
-            return Ok(());
+        if !kept.is_empty() {
+            let rollup = crate::query::rollup(kept);
+            let k = shared.settings.read().min_aggregate_visitors;
+            shared.aggregates.merge(key.1, &rollup, k)?;
         }
-        let rollup = crate::query::rollup(kept);
-        let k = shared.settings.read().min_aggregate_visitors;
-        shared.aggregates.merge(key.1, &rollup, k)
+        self.days.remove(key);
+        Ok(())
     }
 
     /// Rolls up every buffered day and merges it into its aggregate file.
@@ -243,12 +245,14 @@ impl History<'_> {
     ///
     /// # Errors
     ///
-    /// A storage failure; the days not yet written are lost.
-    pub fn finish(mut self) -> Result<(), StorageError> {
+    /// A storage failure; the days not yet written stay buffered, and a
+    /// later call tries them again.
+    pub fn finish(&mut self) -> Result<(), StorageError> {
         let keys: Vec<(String, Day)> = self.days.keys().cloned().collect();
         for key in keys {
             self.write_day(&key)?;
         }
+        self.sessions.clear();
         Ok(())
     }
 }

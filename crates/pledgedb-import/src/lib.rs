@@ -62,6 +62,7 @@
 pub mod access_log;
 mod detect;
 mod error;
+pub mod fingerprint;
 mod import;
 mod input;
 mod json;
@@ -77,4 +78,4 @@ pub use error::{ImportError, LineError};
 pub use import::{PROGRESS_EVERY_LINES, import, import_file};
 pub use options::{DEFAULT_ASSET_EXTENSIONS, ImportOptions};
 pub use parser::{Filter, LineOutcome, LineParser};
-pub use summary::{Brief, ImportSummary, Issues, LineIssue, Progress};
+pub use summary::{Brief, ImportSummary, Issues, LineIssue, Progress, Repeat};
