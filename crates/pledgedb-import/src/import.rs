@@ -329,12 +329,16 @@ impl Run<'_> {
                     });
                 }
             };
+            let key = |n: u64| self.prefix(n).map(|d| domain.import_fingerprint(&d));
+            // A record shorter than the head may end in a line that was cut
+            // short: then all its lines but the last must match.
             let matched = records
                 .into_iter()
                 .filter(|(_, r)| {
-                    self.fp
-                        .head(r.head_lines)
-                        .is_some_and(|h| domain.import_fingerprint(&h) == r.head)
+                    key(r.head_lines) == Some(r.head)
+                        || (r.head_lines == r.lines
+                            && r.lines > 1
+                            && key(r.lines - 1) == Some(r.before_last))
                 })
                 .max_by_key(|(_, r)| r.lines);
             if let Some((_, rec)) = &matched {
