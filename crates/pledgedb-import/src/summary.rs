@@ -194,7 +194,7 @@ impl ImportSummary {
         }
         if self.dropped_expired > 0 {
             why.push(format!(
-                "{} hits are older than the domain's aggregate retention: raise retention.aggregate_days (.retention) to keep them",
+                "{} hits are older than the domain's aggregate retention: raise the aggregate retention (`.retention aggregates=DAYS`, `Retention::aggregate_days`) to keep them",
                 self.dropped_expired
             ));
         }

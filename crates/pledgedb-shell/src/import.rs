@@ -163,7 +163,7 @@ pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std
     let rows = [
         (
             "ingested",
-            s.stored(),
+            s.ingested + s.ingested_anonymous,
             format!(
                 "{} with a visitor id, {} anonymous (no consent)",
                 thousands(s.ingested),
