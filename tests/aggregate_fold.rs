@@ -241,3 +241,54 @@ fn k_is_validated() {
     }
     assert_eq!(d.settings().min_aggregate_visitors, 5);
 }
+
+#[test]
+fn aggregates_past_their_ttl_leave_no_byte_in_the_file() {
+    let env = Env::new();
+    let db = env.open();
+    // k = 1 keeps the page rows, so their names are in the aggregate file.
+    let day = load(&db, 1);
+    // The next day has other pages (and stays when the first one goes).
+    let next = day.plus(1);
+    for v in 0..3 {
+        let _ = db
+            .ingest(
+                Hit::page_view(DOMAIN, format!("https://{DOMAIN}/staying-page-{v}"))
+                    .client_id(format!("later-{v}"))
+                    .at(next.start().plus_millis(3_600_000 + v)),
+            )
+            .unwrap();
+    }
+    db.flush().unwrap();
+    env.clock.advance_days(3);
+    assert_eq!(db.compact_now().unwrap().segments_expired, 2);
+    let agg = env
+        .data
+        .join("domains")
+        .join(DOMAIN)
+        .join("aggregates.redb");
+    let marker = b"/account/jane-doe";
+    assert!(common::contains(&std::fs::read(&agg).unwrap(), marker));
+    // Once the first day is past the 730-day aggregate TTL its roll-up is
+    // deleted and the file written fresh: not even a freed page keeps it.
+    env.clock
+        .set(next.start().plus_millis(730 * MS_PER_DAY + 3_600_000));
+    let r = db.compact_now().unwrap();
+    assert_eq!(r.aggregates_expired, 1);
+    let d = db.domain(DOMAIN).unwrap();
+    assert!(
+        d.day_rollups(&Query::days(DayRange::new(day, day)))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        d.metrics(&Query::days(DayRange::new(next, next)))
+            .unwrap()
+            .pageviews,
+        3
+    );
+    drop(d);
+    db.close().unwrap();
+    assert!(common::files_containing(&env.data, marker).is_empty());
+    assert!(!common::files_containing(&env.data, b"/staying-page-1").is_empty());
+}

@@ -15,8 +15,9 @@ pub(crate) const DAYS: TableDefinition<i32, &[u8]> = TableDefinition::new("days"
 pub(crate) const AGGREGATE_FILE: &str = "aggregates.redb";
 
 pub(crate) struct AggregateFile {
+    opener: Opener,
     path: PathBuf,
-    db: Database,
+    db: parking_lot::RwLock<Database>,
 }
 
 impl AggregateFile {
@@ -26,7 +27,11 @@ impl AggregateFile {
         let tx = db.begin_write()?;
         tx.open_table(DAYS)?;
         tx.commit()?;
-        Ok(AggregateFile { path, db })
+        Ok(AggregateFile {
+            opener: opener.clone(),
+            path,
+            db: parking_lot::RwLock::new(db),
+        })
     }
 
     /// Adds `r` into the stored roll-up of `day` (if any), folds every row
@@ -35,7 +40,7 @@ impl AggregateFile {
     /// one transaction. Every writer of this file goes through here, so no
     /// stored row names a value fewer than `k` visitors saw.
     pub(crate) fn merge(&self, day: Day, r: &DayRollup, k: u32) -> Result<(), StorageError> {
-        let tx = self.db.begin_write()?;
+        let tx = self.db.read().begin_write()?;
         {
             let mut t = tx.open_table(DAYS)?;
             let existing = t.get(day.0)?.map(|v| v.value().to_vec());
@@ -56,7 +61,7 @@ impl AggregateFile {
     }
 
     pub(crate) fn range(&self, days: DayRange) -> Result<Vec<(Day, DayRollup)>, StorageError> {
-        let rx = self.db.begin_read()?;
+        let rx = self.db.read().begin_read()?;
         let t = rx.open_table(DAYS)?;
         let mut out = Vec::new();
         for row in t.range(days.first.0..=days.last.0)? {
@@ -72,9 +77,13 @@ impl AggregateFile {
         Ok(out)
     }
 
-    /// Deletes the roll-ups of days before `before`; returns how many.
+    /// Deletes the roll-ups of days before `before`; returns how many. When
+    /// any was deleted the file is then written fresh (promise P7): redb
+    /// does not zero freed pages, so only a new file leaves no byte of an
+    /// expired roll-up behind.
     pub(crate) fn expire(&self, before: Day) -> Result<u64, StorageError> {
-        let tx = self.db.begin_write()?;
+        let mut db = self.db.write();
+        let tx = db.begin_write()?;
         let n;
         {
             let mut t = tx.open_table(DAYS)?;
@@ -88,6 +97,12 @@ impl AggregateFile {
             }
         }
         tx.commit()?;
+        if n > 0 {
+            let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
+                super::copy_table(rx, tx, DAYS)
+            })?;
+            *db = fresh;
+        }
         Ok(n)
     }
 }
