@@ -367,8 +367,10 @@ mod tests {
     fn rows_below_k_fold_into_other_with_merged_counters_and_sketch() {
         // (visitors, kept at k = 5?)
         let table: &[(u64, bool)] = &[(0, false), (1, false), (4, false), (5, true), (40, true)];
-        let mut r = DayRollup::default();
-        r.totals = agg(0..100, 1000);
+        let mut r = DayRollup {
+            totals: agg(0..100, 1000),
+            ..DayRollup::default()
+        };
         let mut start = 0;
         for dim in Dimension::ALL {
             let m = r.by.entry(dim).or_default();
