@@ -524,7 +524,7 @@ impl DbInner {
 
     /// [`prepare`](Self::prepare), or, with `history = Some(days)`, the same
     /// pipeline for an import of history (`crate::history`): hits up to
-    /// `days` in the past (at least `Limits::max_past_days`) are accepted,
+    /// `days` in the past are accepted (instead of `Limits::max_past_days`),
     /// and only those older than the aggregate retention are dropped as
     /// expired; the caller routes events past the raw retention to the
     /// aggregate file.
@@ -547,9 +547,7 @@ impl DbInner {
         self.config.limits.check(&hit)?;
         let now = self.config.clock.now();
         let limits = crate::limits::Limits {
-            max_past_days: history.map_or(self.config.limits.max_past_days, |d| {
-                d.max(self.config.limits.max_past_days)
-            }),
+            max_past_days: history.unwrap_or(self.config.limits.max_past_days),
             ..self.config.limits
         };
         let ts = ingest::resolve_time(&hit, now, &limits)?;

@@ -75,14 +75,15 @@ pub struct History<'db> {
 
 impl Db {
     /// Starts an import of history that accepts hits up to `max_past_days`
-    /// in the past (at least [`Limits::max_past_days`](crate::Limits), at
-    /// most [`MAX_HISTORY_DAYS`]); hits older than a domain's aggregate
-    /// retention are dropped as expired.
+    /// in the past (1 to [`MAX_HISTORY_DAYS`]; `None`:
+    /// [`Limits::max_past_days`](crate::Limits), 3,650 by default); hits
+    /// older than a domain's aggregate retention are dropped as expired.
     #[must_use]
-    pub fn history(&self, max_past_days: i64) -> History<'_> {
+    pub fn history(&self, max_past_days: Option<i64>) -> History<'_> {
+        let days = max_past_days.unwrap_or(self.inner.config.limits.max_past_days);
         History {
             db: self,
-            max_past_days: max_past_days.clamp(1, MAX_HISTORY_DAYS),
+            max_past_days: days.clamp(1, MAX_HISTORY_DAYS),
             domains: HashMap::new(),
             days: BTreeMap::new(),
             newest: HashMap::new(),
@@ -366,7 +367,7 @@ mod tests {
             }
         }
         hits.push(Hit::page_view("h.example", "/p").at(ancient));
-        let mut h = db.history(3650);
+        let mut h = db.history(None);
         let r = h.ingest_batch(hits);
         assert_eq!(
             r.iter()
@@ -396,6 +397,73 @@ mod tests {
             )
             .unwrap();
         assert_eq!(pages[0].0, "/p");
+    }
+
+    #[test]
+    fn history_merges_into_the_aggregate_a_day_already_has() {
+        let tmp = tempfile::tempdir().unwrap();
+        let start = Timestamp::from_ymd_hms(2026, 1, 10, 12, 0, 0);
+        let clock = ManualClock::new(start);
+        let mut config = Config::default().with_clock(Arc::new(clock.clone()));
+        config.background_compaction = false;
+        let db = Db::open(tmp.path(), config).unwrap();
+        let day = start.plus_millis(-MS_PER_DAY).day();
+        let hit = |v: u32, t: Timestamp| {
+            Hit::page_view("m.example", "/same")
+                .client_id(format!("v{v}"))
+                .at(t)
+        };
+        // Raw events of the day, which then expire into the aggregates.
+        for v in 0..5 {
+            let _ = db
+                .ingest(hit(v, day.start().plus_millis(3_600_000)))
+                .unwrap();
+        }
+        db.flush().unwrap();
+        clock.advance_days(100);
+        assert_eq!(db.compact_now().unwrap().segments_expired, 1);
+        let d = db.domain("m.example").unwrap();
+        let q = Query::days(DayRange::new(day, day));
+        assert_eq!(d.metrics(&q).unwrap().pageviews, 5);
+        // History of the same day, from a log: added, not replacing.
+        let mut h = db.history(None);
+        let hits: Vec<Hit> = (5..8)
+            .map(|v| hit(v, day.start().plus_millis(7_200_000)))
+            .collect();
+        let r = h.ingest_batch(hits);
+        assert!(
+            r.iter()
+                .all(|r| matches!(r, Ok(HistoryIngested::Aggregated { anonymous: false })))
+        );
+        h.finish().unwrap();
+        let m = d.metrics(&q).unwrap();
+        assert_eq!((m.pageviews, m.visits, m.visitors), (8, 8, 8));
+        let pages = d.breakdown(&q, Dimension::Page, 10).unwrap();
+        assert_eq!(pages.len(), 1);
+        assert_eq!((pages[0].0.as_str(), pages[0].1.pageviews), ("/same", 8));
+    }
+
+    #[test]
+    fn the_window_is_the_one_asked_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        let now = Timestamp::from_ymd_hms(2026, 6, 1, 12, 0, 0);
+        let db = db(tmp.path(), now);
+        for (window, back, accepted) in [
+            (Some(30), 20, true),
+            (Some(30), 40, false),
+            (None, 3000, true),
+            (None, 3700, false),
+            (Some(5000), 3700, true),
+            (Some(0), 0, true),
+        ] {
+            let mut h = db.history(window);
+            let r = h.ingest_batch([
+                Hit::page_view("w.example", "/").at(now.plus_millis(-back * MS_PER_DAY))
+            ]);
+            let rejected = matches!(&r[0], Err(IngestError::Hit(_)));
+            assert_eq!(!rejected, accepted, "{window:?} {back}: {r:?}");
+            h.finish().unwrap();
+        }
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn run<R: BufRead>(
         pending: Vec::new(),
         hits: Vec::with_capacity(opts.batch_size.min(1 << 16)),
         hit_lines: Vec::with_capacity(opts.batch_size.min(1 << 16)),
-        history: db.history(window.unwrap_or(0)),
+        history: db.history(window),
         fp: Fingerprint::default(),
         held: Vec::new(),
         decided: false,
