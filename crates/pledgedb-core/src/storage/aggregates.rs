@@ -10,6 +10,10 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
 
 pub(crate) const DAYS: TableDefinition<i32, &[u8]> = TableDefinition::new("days");
+/// Days whose segment's roll-up was merged in on expiry, so that an expiry
+/// repeated after a crash (before the segment was unlinked) does not count
+/// the day twice.
+pub(crate) const EXPIRED: TableDefinition<i32, ()> = TableDefinition::new("expired");
 
 /// File name of the aggregate file inside a domain's directory.
 pub(crate) const AGGREGATE_FILE: &str = "aggregates.redb";
@@ -26,6 +30,7 @@ impl AggregateFile {
         let db = opener.open(&path)?;
         let tx = db.begin_write()?;
         tx.open_table(DAYS)?;
+        tx.open_table(EXPIRED)?;
         tx.commit()?;
         Ok(AggregateFile {
             opener: opener.clone(),
@@ -40,8 +45,37 @@ impl AggregateFile {
     /// one transaction. Every writer of this file goes through here, so no
     /// stored row names a value fewer than `k` visitors saw.
     pub(crate) fn merge(&self, day: Day, r: &DayRollup, k: u32) -> Result<(), StorageError> {
+        self.merge_inner(day, r, k, false)
+    }
+
+    /// [`merge`](Self::merge) of the roll-up of an expiring segment: done
+    /// once per day, so repeating an expiry (a crash before the segment was
+    /// unlinked) adds nothing.
+    pub(crate) fn merge_expired(
+        &self,
+        day: Day,
+        r: &DayRollup,
+        k: u32,
+    ) -> Result<(), StorageError> {
+        self.merge_inner(day, r, k, true)
+    }
+
+    fn merge_inner(
+        &self,
+        day: Day,
+        r: &DayRollup,
+        k: u32,
+        expiry: bool,
+    ) -> Result<(), StorageError> {
         let tx = self.db.read().begin_write()?;
         {
+            if expiry {
+                let mut marks = tx.open_table(EXPIRED)?;
+                if marks.get(day.0)?.is_some() {
+                    return Ok(());
+                }
+                marks.insert(day.0, ())?;
+            }
             let mut t = tx.open_table(DAYS)?;
             let existing = t.get(day.0)?.map(|v| v.value().to_vec());
             let mut merged = match existing {
@@ -95,14 +129,83 @@ impl AggregateFile {
             for d in old {
                 t.remove(d)?;
             }
+            let mut marks = tx.open_table(EXPIRED)?;
+            let old: Vec<i32> = marks
+                .range(..before.0)?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            for d in old {
+                marks.remove(d)?;
+            }
         }
         tx.commit()?;
         if n > 0 {
             let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
-                super::copy_table(rx, tx, DAYS)
+                super::copy_table(rx, tx, DAYS)?;
+                super::copy_table(rx, tx, EXPIRED)
             })?;
             *db = fresh;
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{Agg, DayRange};
+
+    fn rollup(pageviews: u64) -> DayRollup {
+        let mut r = DayRollup {
+            totals: Agg {
+                pageviews,
+                events: pageviews,
+                ..Agg::default()
+            },
+            ..DayRollup::default()
+        };
+        let mut a = Agg {
+            pageviews,
+            ..Agg::default()
+        };
+        for v in 0..10 {
+            a.visitors.insert(v);
+        }
+        r.by.entry(crate::query::Dimension::Page)
+            .or_default()
+            .insert("/p".into(), a);
+        r
+    }
+
+    fn pageviews(f: &AggregateFile, day: Day) -> u64 {
+        f.range(DayRange::new(day, day))
+            .unwrap()
+            .first()
+            .map_or(0, |(_, r)| r.totals.pageviews)
+    }
+
+    #[test]
+    fn an_expiry_merges_once_and_history_adds_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = AggregateFile::open(&Opener::new(None), tmp.path()).unwrap();
+        let day = Day(20_000);
+        f.merge(day, &rollup(3), 5).unwrap();
+        f.merge_expired(day, &rollup(10), 5).unwrap();
+        assert_eq!(pageviews(&f, day), 13);
+        // A crash before the segment was unlinked repeats the expiry.
+        f.merge_expired(day, &rollup(10), 5).unwrap();
+        assert_eq!(pageviews(&f, day), 13);
+        f.merge(day, &rollup(2), 5).unwrap();
+        assert_eq!(pageviews(&f, day), 15);
+        assert_eq!(f.expire(day.plus(1)).unwrap(), 1);
+        assert_eq!(pageviews(&f, day), 0);
+        let rx = f.db.read().begin_read().unwrap();
+        assert!(
+            rx.open_table(EXPIRED)
+                .unwrap()
+                .get(day.0)
+                .unwrap()
+                .is_none()
+        );
     }
 }
