@@ -461,7 +461,7 @@ fn form_analytics_replay_and_heatmap_say_exactly_what_happened() {
 
     // Heatmap: cells of 10 px.
     let cells = d.heatmap(days, "/signup", 10).unwrap();
-    let as_tuples: Vec<(i32, i32, u64)> = cells.iter().map(|c| (c.x, c.y, c.clicks)).collect();
+    let as_tuples: Vec<(i64, i64, u64)> = cells.iter().map(|c| (c.x, c.y, c.clicks)).collect();
     assert_eq!(as_tuples, vec![(0, 0, 2), (10, 0, 1), (250, 250, 1)]);
 }
 

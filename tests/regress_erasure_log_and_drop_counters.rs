@@ -39,7 +39,7 @@ fn the_erasure_log_counts_each_request_on_its_own() {
     }
     hits.push(Hit::page_view("a.example", "/d").client_id("D").at(t));
     for r in db.ingest_batch(hits) {
-        r.unwrap();
+        let _ = r.unwrap();
     }
     db.flush().unwrap();
     let d = db.domain("a.example").unwrap();

@@ -1,20 +1,22 @@
 //! Regression (found by tests/faults.rs): one transient I/O error during a
-//! group commit makes every later commit of that file fail until the
-//! process restarts.
+//! group commit made every later commit of that file fail until the
+//! process restarted.
 //!
-//! design.md §3.4: "If the commit fails, the buffers are kept and retried
-//! with the next commit." But redb marks a `Database` whose backend
+//! design.md §3, step 4: "If the commit fails, the buffers are kept and
+//! retried with the next commit." But redb marks a `Database` whose backend
 //! returned an I/O error as failed, and from then on answers every
 //! operation with `Previous I/O error occurred. Please close and re-open
-//! the database.` The engine keeps the same `Database` open, so the retry
-//! can never succeed: after a single failed `sync_data` (a full disk that
-//! was freed a moment later, a transient device error), every `flush`
-//! fails with `CommitFailed`, no hit of that day can be acknowledged again,
-//! and what was queued is lost at close.
+//! the database.` The engine used to keep the same `Database` open, so the
+//! retry could never succeed: after a single failed `sync_data` (a full
+//! disk that was freed a moment later, a transient device error), every
+//! `flush` failed with `CommitFailed` and no hit of that day could be
+//! acknowledged again.
 //!
-//! Fails until the engine is fixed (e.g. reopen the file after a failed
-//! commit before retrying, or report the database as failed and refuse
-//! further ingest).
+//! Fixed: after a failed commit the writer drops its handle of the segment
+//! and reopens the file (`writer/state.rs`), which redb recovers to its
+//! last good commit, before the retry. This test checks that the flush
+//! after one transient failure succeeds and that every acknowledged hit is
+//! there after a reopen.
 
 mod common;
 

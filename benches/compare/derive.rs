@@ -5,7 +5,9 @@
 //! gate (opt-out, Do-Not-Track, GPC, consent), the country from the same
 //! GeoIP database, device and browser from the same user-agent classifier,
 //! the URL reduced to its path and `utm_*` parameters, every string through
-//! the same IP scrubber ([`Text::new`]), sensitive form fields dropped, a
+//! the same IP scrubber ([`Text::new`]), sensitive form fields and
+//! properties dropped, card numbers, IBANs and SSNs redacted, keystrokes in
+//! sensitive fields dropped, nothing typed kept on events without an id, a
 //! keyed SipHash visitor id (client id, or a daily salt with IP and user
 //! agent) and the same sessions (the tracker's session id, else a 30-minute
 //! gap). The derivation runs inside each engine's `ingest` and is part of
@@ -18,7 +20,8 @@
 use pledgedb::geo::GeoDb;
 use pledgedb::text::{reduce_url, referrer_host};
 use pledgedb::{
-    Consent, Country, DomainSettings, Hit, HitKind, HitProp, Limits, MS_PER_DAY, Text, ua,
+    Consent, Country, DomainSettings, Hit, HitKind, HitProp, Limits, MS_PER_DAY, Text, sensitive,
+    ua,
 };
 use serde::{Deserialize, Serialize};
 use siphasher::sip::SipHasher24;
@@ -176,6 +179,11 @@ impl Deriver {
             Consent::Denied => false,
             Consent::Unknown => !policy.require_consent,
         };
+        if let HitKind::Keystroke { form, field, .. } = &hit.kind
+            && (self.settings.is_sensitive_name(form) || self.settings.is_sensitive_name(field))
+        {
+            return None;
+        }
         let ts = hit.timestamp.map_or(0, |t| t.0);
         let country = hit
             .ip
@@ -219,55 +227,66 @@ impl Deriver {
             }
         };
         let url = reduce_url(&hit.url);
+        let anonymous = visitor == 0;
+        let text = |s: &str| Text::new(&sensitive::redact_sensitive_values(s));
+        let settings = &self.settings;
         let kind = match hit.kind {
             HitKind::PageView { referrer } => Kind::PageView {
                 referrer: referrer
                     .as_deref()
-                    .map_or_else(Text::empty, |r| Text::new(&referrer_host(r))),
-                utm: Text::new(&url.utm),
+                    .map_or_else(Text::empty, |r| text(&referrer_host(r))),
+                utm: if anonymous {
+                    text(&sensitive::anonymous_utm(&url.utm))
+                } else {
+                    text(&url.utm)
+                },
             },
             HitKind::Click { x, y, target } => Kind::Click {
                 x,
                 y,
-                target: Text::new(&target),
+                target: text(&target),
             },
             HitKind::Scroll { depth } => Kind::Scroll { depth },
-            HitKind::FormView { form } => Kind::FormView {
-                form: Text::new(&form),
-            },
+            HitKind::FormView { form } => Kind::FormView { form: text(&form) },
             HitKind::FieldFocus { form, field } => Kind::FieldFocus {
-                form: Text::new(&form),
-                field: Text::new(&field),
+                form: text(&form),
+                field: text(&field),
             },
             HitKind::Keystroke { form, field, key } => Kind::Keystroke {
-                form: Text::new(&form),
-                field: Text::new(&field),
+                form: text(&form),
+                field: text(&field),
                 key: key.code(),
             },
             HitKind::FieldBlur { form, field } => Kind::FieldBlur {
-                form: Text::new(&form),
-                field: Text::new(&field),
+                form: text(&form),
+                field: text(&field),
             },
             HitKind::FormSubmit { form, fields } => Kind::FormSubmit {
-                form: Text::new(&form),
+                form: text(&form),
                 fields: fields
                     .iter()
-                    .filter(|f| !self.settings.is_sensitive(f))
-                    .map(|f| (Text::new(&f.name), Text::new(&f.value)))
+                    .filter(|f| !anonymous && !settings.is_sensitive(f))
+                    .map(|f| (text(&f.name), Text::new(&f.value)))
                     .collect(),
             },
             HitKind::Custom { name, props } => Kind::Custom {
-                name: Text::new(&name),
+                name: text(&name),
                 props: props
                     .into_iter()
-                    .map(|(k, v)| {
+                    .filter(|(k, _)| !settings.is_sensitive_name(k))
+                    .filter_map(|(k, v)| {
                         let v = match v {
                             HitProp::Bool(b) => Prop::Bool(b),
+                            HitProp::Int(i) if sensitive::is_card_number(i) => return None,
                             HitProp::Int(i) => Prop::Int(i),
                             HitProp::Float(f) => Prop::Float(f),
+                            HitProp::Text(_) if anonymous => return None,
+                            HitProp::Text(t) if sensitive::contains_sensitive_value(&t) => {
+                                return None;
+                            }
                             HitProp::Text(t) => Prop::Text(Text::new(&t)),
                         };
-                        (Text::new(&k), v)
+                        Some((text(&k), v))
                     })
                     .collect(),
             },
@@ -281,7 +300,7 @@ impl Deriver {
                 country,
                 device: info.device.code(),
                 browser: Text::new(info.browser),
-                path: Text::new(url.path),
+                path: text(url.path),
                 kind,
             },
         })

@@ -130,11 +130,26 @@ impl Engine for Pledge {
     fn adhoc_scan(&self, domain: &str, first: Day, last: Day, page: &str) -> Result<ScanAnswer> {
         let d = self.db.domain(domain)?;
         let mut seen: HashSet<(pledgedb::Country, u8, u64)> = HashSet::new();
-        d.scan(TimeRange::new(first.start(), last.end()), |e| {
-            if e.visitor.0 != 0 && e.path.as_str() == page {
-                seen.insert((e.country, e.device.code(), e.visitor.0));
-            }
-        })?;
+        // A projected scan: four columns decoded, blocks without the page
+        // skipped by their path dictionary.
+        use pledgedb::domain::reader::{Columns, Predicate};
+        let pred = Predicate {
+            filters: pledgedb::Filters {
+                page: Some(page.to_string()),
+                ..pledgedb::Filters::default()
+            },
+            ..Predicate::default()
+        };
+        d.reader(TimeRange::new(first.start(), last.end()))?.scan(
+            Columns::VISITOR | Columns::COUNTRY | Columns::DEVICE | Columns::PATH,
+            &pred,
+            |e| {
+                if e.visitor.0 != 0 {
+                    seen.insert((e.country, e.device.code(), e.visitor.0));
+                }
+                std::ops::ControlFlow::Continue(())
+            },
+        )?;
         let mut out = ScanAnswer::new();
         for (c, dev, _) in seen {
             *out.entry((c.as_str().to_string(), dev)).or_default() += 1;

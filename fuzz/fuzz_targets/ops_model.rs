@@ -441,6 +441,18 @@ impl Model {
             self.events.push(ev);
             return Ok(Ingested::Dropped(r));
         }
+        // A keystroke in a sensitive field (or form) is dropped after the
+        // gate, before anything is written.
+        if let KindSpec::Keystroke(f, g, _) = &h.kind {
+            let mut ips = Vec::new();
+            let s = pledgedb_core::DomainSettings::default();
+            if s.is_sensitive_name(&render(f, &mut ips))
+                || s.is_sensitive_name(&render(g, &mut ips))
+            {
+                self.events.push(ev);
+                return Ok(Ingested::Dropped(DropReason::SensitiveKeystroke));
+            }
+        }
         let identified = consent_of(h.consent) != Consent::Denied;
         if ts < self.cutoff() {
             self.events.push(ev);

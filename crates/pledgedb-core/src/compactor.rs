@@ -40,6 +40,9 @@ pub struct CompactionReport {
     pub segments_sealed: u64,
     /// Daily aggregates deleted after the aggregate TTL.
     pub aggregates_expired: u64,
+    /// Quarantined segments deleted because their day passed the raw-event
+    /// TTL.
+    pub quarantine_expired: u64,
 }
 
 impl std::ops::AddAssign for CompactionReport {
@@ -52,6 +55,7 @@ impl std::ops::AddAssign for CompactionReport {
         self.tombstones_expired += o.tombstones_expired;
         self.segments_sealed += o.segments_sealed;
         self.aggregates_expired += o.aggregates_expired;
+        self.quarantine_expired += o.quarantine_expired;
     }
 }
 
@@ -92,9 +96,10 @@ fn background(db: Weak<DbInner>, wake: Receiver<()>, period: Duration) {
         if inner.closed.load(std::sync::atomic::Ordering::Acquire) {
             return;
         }
-        // Errors are retried on the next pass; the pending work stays
-        // recorded in the tombstones and the segment dates.
-        let _ = run(&inner);
+        // Failures are recorded per domain (Db::health) and retried with
+        // backoff; the pending work stays recorded in the tombstones and the
+        // segment dates.
+        let _ = run(&inner, false);
     }
 }
 
@@ -118,29 +123,111 @@ pub(crate) fn stop(inner: &DbInner) {
     }
 }
 
-/// One full pass: retention, salts, erasure purges, tombstone expiry.
-pub(crate) fn run(inner: &DbInner) -> Result<CompactionReport, StorageError> {
+/// One full pass: retention, salts, erasure purges, tombstone expiry, for
+/// every domain on its own: a domain whose jobs fail never stops the others.
+/// Its failure is recorded (see [`Db::health`]) and, in the background, it
+/// is retried after a wait that doubles with every failure; `compact_now`
+/// (`force`) tries every domain. Returns the first failure, after every
+/// other domain has had its pass.
+pub(crate) fn run(inner: &DbInner, force: bool) -> Result<CompactionReport, StorageError> {
     static PASS: Mutex<()> = Mutex::new(());
     let _one_at_a_time = PASS.lock();
-    inner.flush()?;
+    let mut first_err = inner.flush().err();
     let now = inner.config.clock.now();
     let mut report = CompactionReport::default();
-    let domains: Vec<Arc<DomainShared>> = inner.domains.read().values().cloned().collect();
+    let mut domains: Vec<Arc<DomainShared>> = inner.domains.read().values().cloned().collect();
+    domains.sort_by(|a, b| a.name.cmp(&b.name));
     for d in &domains {
+        let due = force
+            || inner
+                .job_failures
+                .lock()
+                .get(&d.name)
+                .is_none_or(|f| f.next_attempt <= now);
+        if !due {
+            continue;
+        }
         // Purge first, so a segment about to expire is rewritten without
         // the erased events before its roll-up moves to the aggregate file.
-        report += purge(inner, d, now)?;
-        report += expire(inner, d, now)?;
-        report += seal(inner, d, now)?;
+        let jobs = purge(inner, d, now).and_then(|p| {
+            let e = expire(inner, d, now)?;
+            let s = seal(inner, d, now)?;
+            Ok((p, e, s))
+        });
+        match jobs {
+            Ok((p, e, s)) => {
+                report += p;
+                report += e;
+                report += s;
+                inner.job_failures.lock().remove(&d.name);
+            }
+            Err(e) => {
+                record_failure(inner, &d.name, &e, now);
+                first_err.get_or_insert(e);
+            }
+        }
     }
     report.salts_deleted = rotate_salts(inner, now);
+    report.quarantine_expired = expire_quarantine(inner, now)?;
     if report.erasures_completed > 0 {
         inner
             .global
             .lock()
             .add_counter("erasures", report.erasures_completed)?;
     }
-    Ok(report)
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// The longest wait before a failing domain is tried again.
+const MAX_BACKOFF_MS: i64 = 60_000;
+
+fn record_failure(inner: &DbInner, domain: &str, e: &StorageError, now: Timestamp) {
+    let mut failures = inner.job_failures.lock();
+    let f = failures
+        .entry(domain.to_string())
+        .or_insert_with(|| crate::health::JobFailure {
+            domain: domain.to_string(),
+            error: String::new(),
+            since: now,
+            attempts: 0,
+            next_attempt: now,
+        });
+    f.attempts = f.attempts.saturating_add(1);
+    f.error = crate::text::redact_ips(&e.to_string()).into_owned();
+    let wait = 1_000i64
+        .saturating_mul(1i64 << f.attempts.min(16))
+        .min(MAX_BACKOFF_MS);
+    f.next_attempt = now.plus_millis(wait);
+}
+
+/// Deletes quarantined segments whose day is past their domain's raw-event
+/// retention (they hold raw events of that day, which retention ends).
+fn expire_quarantine(inner: &DbInner, now: Timestamp) -> Result<u64, StorageError> {
+    let domains = inner.domains.read();
+    inner.opener.quarantine.delete_where(|original| {
+        let mut parts = original.iter().map(|p| p.to_string_lossy());
+        let (Some(top), Some(name), Some(dir), Some(file)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        if top != crate::domain::shared::DOMAINS_DIR || dir != crate::storage::segment::SEGMENT_DIR
+        {
+            return false;
+        }
+        let Some(day) = crate::storage::segment::parse_segment_file_name(&file) else {
+            return false;
+        };
+        let retention = domains
+            .get(name.as_ref())
+            .map_or(inner.config.domain_defaults.retention, |d| {
+                d.settings.read().retention
+            });
+        day.end() <= retention.cutoff(now)
+    })
 }
 
 fn ask<T>(
@@ -161,10 +248,8 @@ fn expire(
 ) -> Result<CompactionReport, StorageError> {
     let before = d.retention_cutoff(now).day();
     let any = d
-        .segments
-        .read()
-        .keys()
-        .next()
+        .days_on_disk()?
+        .first()
         .is_some_and(|first| *first < before);
     if !any {
         return Ok(CompactionReport::default());
@@ -244,6 +329,13 @@ fn purge(
             .iter()
             .map(|(k, v)| (*k, Arc::clone(v)))
             .collect();
+        // A day with a file but no open segment (its handle was dropped
+        // after a failed commit) is rewritten too: it may hold the data.
+        for day in d.days_on_disk()? {
+            if !segs.iter().any(|(k, _)| *k == day) {
+                days.insert(day);
+            }
+        }
         for (day, seg) in segs {
             if any_session || seg.has_any_tag(&visitor_tags)? {
                 days.insert(day);
@@ -318,7 +410,7 @@ impl Db {
     /// Runs every pending compaction job (expiry, erasure purges, salt
     /// rotation, tombstone expiry) and returns when all are done.
     pub fn compact_now(&self) -> Result<CompactionReport, StorageError> {
-        run(&self.inner)
+        run(&self.inner, true)
     }
 
     /// Removes a whole domain: every file of it is unlinked and its secret

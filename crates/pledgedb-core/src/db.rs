@@ -85,7 +85,7 @@ impl Config {
 pub(crate) struct Counters {
     /// Hits dropped by the gate, by `drop_index`, not yet added to the
     /// durable counters of the global file.
-    pub(crate) dropped: [AtomicU64; 5],
+    pub(crate) dropped: [AtomicU64; 6],
 }
 
 pub(crate) fn drop_index(r: DropReason) -> usize {
@@ -95,6 +95,7 @@ pub(crate) fn drop_index(r: DropReason) -> usize {
         DropReason::GlobalPrivacyControl => 2,
         DropReason::NoConsent => 3,
         DropReason::Expired => 4,
+        DropReason::SensitiveKeystroke => 5,
     }
 }
 
@@ -121,6 +122,8 @@ pub(crate) struct DbInner {
     /// Serialises domain creation and removal.
     domain_lock: Mutex<()>,
     pub(crate) compactor: Mutex<Option<crate::compactor::Background>>,
+    /// Domains whose compaction jobs failed in their last pass, by name.
+    pub(crate) job_failures: Mutex<std::collections::BTreeMap<String, crate::health::JobFailure>>,
 }
 
 /// An open data directory. Cheap to clone; all clones share one engine.
@@ -168,7 +171,7 @@ impl Db {
         create_dir(&dir)?;
         create_dir(&dir.join(DOMAINS_DIR))?;
         crate::storage::sweep_temporaries(&dir)?;
-        let opener = crate::storage::Opener::new(config.backend.clone());
+        let opener = crate::storage::Opener::new(config.backend.clone(), &dir);
         let (mut global, state) = GlobalFile::open(&opener, &dir)?;
         global.purge_stored_salts()?;
         let pool = WriterPool::start(config.writer)?;
@@ -207,6 +210,7 @@ impl Db {
             closed: AtomicBool::new(false),
             domain_lock: Mutex::new(()),
             compactor: Mutex::new(None),
+            job_failures: Mutex::new(std::collections::BTreeMap::new()),
             config,
         });
         let db = Db {
@@ -509,7 +513,7 @@ impl DbInner {
         }
         let mut s = [0u8; 16];
         getrandom::fill(&mut s)
-            .map_err(|e| StorageError::corrupt(&self.dir, format!("no randomness: {e}")))?;
+            .map_err(|e| StorageError::randomness(&self.dir, "a cookieless salt", e))?;
         salts.insert(day, s);
         Ok(s)
     }
@@ -565,6 +569,9 @@ impl DbInner {
             Ok(i) => i,
             Err(r) => return Ok(self.dropped(r)),
         };
+        if let Err(r) = ingest::screen(&hit, &settings) {
+            return Ok(self.dropped(r));
+        }
         let cutoff = match history {
             None => settings.retention.cutoff(now),
             Some(_) => crate::history::aggregate_cutoff(&settings.retention, now),

@@ -1,12 +1,23 @@
 //! Errors, one enum per failure domain, wrapped by the umbrella [`Error`].
+//! Every public error type of this crate converts into [`Error`] (the test
+//! `every_public_error_converts_into_error` lists them) and every error
+//! enum is `#[non_exhaustive]`.
 //!
 //! No error message contains an IP address or a value a visitor typed: a hit
-//! error names the field and what was wrong with it, never its content.
+//! error names the field and what was wrong with it, never its content, and
+//! every path or name a caller supplied is shown through
+//! [`redact_ips`](crate::text::redact_ips).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use crate::codec::CodecError;
+pub use crate::domain::EraseError;
 pub use crate::geo::GeoError;
+
+/// A path as shown in a message: its IP-shaped parts redacted.
+fn shown(path: &Path) -> String {
+    crate::text::redact_ips(&path.display().to_string()).into_owned()
+}
 
 /// A failure of the storage layer: the page store, the file system, or a file
 /// whose contents are not what PledgeDB wrote.
@@ -17,7 +28,7 @@ pub enum StorageError {
     #[error("page store error: {0}")]
     Redb(#[from] redb::Error),
     /// A file-system operation failed.
-    #[error("I/O error on {path}: {source}")]
+    #[error("I/O error on {}: {source}", shown(.path))]
     Io {
         /// The file or directory concerned.
         path: PathBuf,
@@ -25,7 +36,7 @@ pub enum StorageError {
         source: std::io::Error,
     },
     /// A stored block could not be decoded.
-    #[error("corrupt block in {path}: {source}")]
+    #[error("corrupt block in {}: {source}", shown(.path))]
     Codec {
         /// The segment file.
         path: PathBuf,
@@ -33,13 +44,38 @@ pub enum StorageError {
         source: CodecError,
     },
     /// A stored record is not what PledgeDB writes.
-    #[error("corrupt record in {path}: {what}")]
+    #[error("corrupt record in {}: {what}", shown(.path))]
     Corrupt {
         /// The file concerned.
         path: PathBuf,
         /// What was wrong.
         what: String,
     },
+    /// A record could not be encoded before it was written to a file;
+    /// nothing was written.
+    #[error("cannot encode {what} for {}: {reason}", shown(.path))]
+    Encode {
+        /// The file the record was meant for.
+        path: PathBuf,
+        /// Which record.
+        what: &'static str,
+        /// What the encoder reported.
+        reason: String,
+    },
+    /// The operating system's random source failed, so a secret, key or
+    /// salt could not be made; nothing was written.
+    #[error("the system random source failed while making {what} for {}: {reason}", shown(.path))]
+    Randomness {
+        /// The file the secret was meant for.
+        path: PathBuf,
+        /// Which secret (domain secret, opt-out key, cookieless salt).
+        what: &'static str,
+        /// What the random source reported.
+        reason: String,
+    },
+    /// The domain was removed (erased whole) while this handle was held.
+    #[error("the domain was removed while this handle was held")]
+    DomainRemoved,
     /// A group commit failed; the events stay buffered and the commit is
     /// retried with the next one.
     #[error("a group commit failed: {0}")]
@@ -47,6 +83,15 @@ pub enum StorageError {
     /// A writer thread is gone (the database is closing or a writer panicked).
     #[error("the writer for this domain is not running")]
     WriterGone,
+    /// A file could not be read as what it should be (the page store
+    /// failed on it); it is set aside in the quarantine, never read as data.
+    #[error("damaged file {path}: {what}")]
+    Damaged {
+        /// The file concerned.
+        path: PathBuf,
+        /// What failed.
+        what: String,
+    },
 }
 
 macro_rules! redb_into_storage {
@@ -75,12 +120,69 @@ impl StorageError {
         }
     }
 
+    /// Whether the error says that a file's contents are damaged (as
+    /// opposed to a transient failure of the file system or the disk): such
+    /// a file is set aside in the quarantine, never retried as data.
+    pub(crate) fn is_damage(&self) -> bool {
+        match self {
+            StorageError::Damaged { .. }
+            | StorageError::Codec { .. }
+            | StorageError::Corrupt { .. } => true,
+            StorageError::Redb(e) => {
+                matches!(
+                    e,
+                    redb::Error::Corrupted(_)
+                        | redb::Error::UpgradeRequired(_)
+                        | redb::Error::TableTypeMismatch { .. }
+                ) || matches!(e, redb::Error::Io(io) if is_not_a_file(io))
+            }
+            StorageError::Io { source, .. } => is_not_a_file(source),
+            _ => false,
+        }
+    }
+
     pub(crate) fn corrupt(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
         StorageError::Corrupt {
             path: path.into(),
             what: what.into(),
         }
     }
+
+    pub(crate) fn encode(
+        path: impl Into<PathBuf>,
+        what: &'static str,
+        reason: impl std::fmt::Display,
+    ) -> Self {
+        StorageError::Encode {
+            path: path.into(),
+            what,
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn randomness(
+        path: impl Into<PathBuf>,
+        what: &'static str,
+        reason: impl std::fmt::Display,
+    ) -> Self {
+        StorageError::Randomness {
+            path: path.into(),
+            what,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// A directory (or another non-file) where a file should be, or a file
+/// whose bytes are not what it should hold (the page store reports a wrong
+/// magic number as invalid data).
+fn is_not_a_file(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::IsADirectory
+            | std::io::ErrorKind::NotADirectory
+            | std::io::ErrorKind::InvalidData
+    )
 }
 
 /// Why a data directory could not be opened.
@@ -276,8 +378,9 @@ pub enum DomainError {
     /// The name is not a valid domain name.
     #[error(transparent)]
     InvalidName(#[from] DomainNameError),
-    /// No such domain in this data directory.
-    #[error("no such domain: {0}")]
+    /// No such domain in this data directory. The name is shown with its
+    /// IP-shaped parts redacted.
+    #[error("no such domain: {}", crate::text::redact_ips(.0))]
     NotFound(String),
     /// A setting is invalid.
     #[error("invalid setting: {0}")]
@@ -324,4 +427,146 @@ pub enum Error {
     /// The storage layer.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// An erasure request.
+    #[error(transparent)]
+    Erase(#[from] EraseError),
+    /// Decoding a block handed to the codec directly.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+impl From<GeoError> for Error {
+    fn from(e: GeoError) -> Self {
+        Error::Open(OpenError::Geo(e))
+    }
+}
+
+impl From<HitError> for Error {
+    fn from(e: HitError) -> Self {
+        Error::Ingest(IngestError::Hit(e))
+    }
+}
+
+impl From<DomainNameError> for Error {
+    fn from(e: DomainNameError) -> Self {
+        Error::Domain(DomainError::InvalidName(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compile-time list of every public error type of the crate: each one
+    /// converts into [`Error`]. A new public error type belongs here.
+    #[test]
+    fn every_public_error_converts_into_error() {
+        fn converts<E: std::error::Error + Into<Error>>() {}
+        converts::<StorageError>();
+        converts::<OpenError>();
+        converts::<DomainNameError>();
+        converts::<HitError>();
+        converts::<IngestError>();
+        converts::<DomainError>();
+        converts::<ReadError>();
+        converts::<EraseError>();
+        converts::<CodecError>();
+        converts::<GeoError>();
+        converts::<Error>();
+        // And the conversion keeps what failed.
+        let e: Error = EraseError::DomainGone.into();
+        assert!(matches!(e, Error::Erase(EraseError::DomainGone)));
+        let e: Error = DomainNameError::Empty.into();
+        assert!(matches!(
+            e,
+            Error::Domain(DomainError::InvalidName(DomainNameError::Empty))
+        ));
+    }
+
+    #[test]
+    fn messages_redact_names_and_paths_a_caller_supplied() {
+        let cases: Vec<(Error, &str)> = vec![
+            (DomainError::NotFound("1.2.3.4a".into()).into(), "1.2.3.4"),
+            (DomainError::NotFound("[::1]".into()).into(), "::1"),
+            (
+                StorageError::io("/srv/10.0.0.7/data", std::io::Error::other("x")).into(),
+                "10.0.0.7",
+            ),
+            (
+                StorageError::corrupt("/srv/2001:db8::7/x", "bad").into(),
+                "2001:db8::7",
+            ),
+            (
+                StorageError::encode("/srv/192.168.1.9/c", "settings", "x").into(),
+                "192.168.1.9",
+            ),
+            (
+                StorageError::randomness("/srv/172.16.0.1/g", "salt", "x").into(),
+                "172.16.0.1",
+            ),
+        ];
+        for (e, ip) in cases {
+            let msg = e.to_string();
+            assert!(!msg.contains(ip), "{msg}");
+            assert!(msg.contains("[ip]"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn a_handle_on_a_removed_domain_says_so() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = crate::Db::open(dir.path(), crate::Config::default())?;
+        let hit = crate::Hit::page_view("shop.example", "https://shop.example/");
+        let _ = db.ingest(hit)?;
+        db.flush()?;
+        let d = db.domain("shop.example")?;
+        assert!(db.erase_domain("shop.example")?);
+        let e = d
+            .set_retention(crate::Retention::default())
+            .err()
+            .ok_or("set_retention on a removed domain succeeded")?;
+        assert!(
+            matches!(e, DomainError::Storage(StorageError::DomainRemoved)),
+            "{e:?}"
+        );
+        let e = d
+            .count(crate::TimeRange::all())
+            .err()
+            .ok_or("count on a removed domain succeeded")?;
+        assert!(
+            matches!(e, ReadError::Storage(StorageError::DomainRemoved)),
+            "{e:?}"
+        );
+        db.close()?;
+        Ok(())
+    }
+
+    #[test]
+    fn an_unknown_domain_named_like_an_ip_is_not_echoed() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let db = crate::Db::open(dir.path(), crate::Config::default())?;
+        for name in ["1.2.3.4a", "10.0.0.1.example", "a.192.168.0.1.b"] {
+            let e = db.domain(name).err().ok_or("an unknown domain was found")?;
+            let msg = e.to_string();
+            assert!(msg.starts_with("no such domain"), "{msg}");
+            assert!(!crate::text::contains_ip(&msg), "{msg}");
+        }
+        db.close()?;
+        Ok(())
+    }
+
+    #[test]
+    fn each_failure_is_labelled_by_what_failed() {
+        let msg =
+            StorageError::randomness("/d/global.redb", "the opt-out key", "no entropy").to_string();
+        assert!(msg.contains("random source"), "{msg}");
+        assert!(!msg.contains("corrupt"), "{msg}");
+        let msg = StorageError::encode("/d/control.redb", "settings", "x").to_string();
+        assert!(msg.contains("control.redb"), "{msg}");
+        assert!(!msg.contains("corrupt"), "{msg}");
+        let msg = StorageError::DomainRemoved.to_string();
+        assert!(msg.contains("removed"), "{msg}");
+        assert!(!msg.contains("corrupt"), "{msg}");
+    }
 }

@@ -13,7 +13,9 @@ use std::fmt;
 
 /// A pseudonymous visitor id: a keyed hash, unique per domain (promise P2).
 /// `VisitorId(0)` is the anonymous visitor of hits kept without consent.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+/// Serialised as 16 hex digits in JSON (`null` for 0), as the integer on
+/// disk (`repr.rs`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct VisitorId(pub u64);
 
 impl VisitorId {
@@ -44,7 +46,9 @@ impl fmt::Debug for VisitorId {
 
 /// A session (visit) id: a keyed hash, unique per domain. `SessionId(0)` for
 /// anonymous events.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+/// Serialised as 16 hex digits in JSON (`null` for 0), as the integer on
+/// disk (`repr.rs`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SessionId(pub u64);
 
 impl fmt::Display for SessionId {
@@ -263,9 +267,13 @@ pub struct SubmittedField {
 pub enum EventKind {
     /// A page was viewed.
     PageView {
-        /// Host of the referring page, empty for direct traffic.
+        /// Host of the referring page, empty for direct traffic (`null` in
+        /// JSON, as `NULL` in SQL).
+        #[serde(with = "crate::repr::empty_as_null")]
         referrer: Text,
-        /// The `utm_*` parameters of the page URL, as `k=v&k=v`, or empty.
+        /// The `utm_*` parameters of the page URL, as `k=v&k=v`, or empty
+        /// (`null` in JSON, as `NULL` in SQL).
+        #[serde(with = "crate::repr::empty_as_null")]
         utm: Text,
     },
     /// A click at page coordinates.

@@ -7,6 +7,13 @@
 //! hash) -> device and browser from the user agent -> every string through
 //! the scrubber, the URL reduced to its path -> sensitive form fields dropped.
 //! The IP and user agent go out of scope with the hit.
+//!
+//! Sensitive data (promise P8, [`crate::sensitive`]): [`screen`] drops a
+//! keystroke in a sensitive field before anything is written; [`transform`]
+//! drops sensitive submitted fields and properties and redacts card numbers,
+//! IBANs and SSNs from every other stored string. An event kept without a
+//! visitor id (promise P4) keeps nothing a person typed: see
+//! [`transform`].
 
 use crate::error::{HitError, HitField, HitProblem};
 use crate::event::{Country, Event, EventKind, PropValue, SessionId, SubmittedField, VisitorId};
@@ -14,6 +21,7 @@ use crate::geo::GeoDb;
 use crate::hit::{Consent, Hit, HitKind, HitProp};
 use crate::identity::DomainSecret;
 use crate::limits::Limits;
+use crate::sensitive;
 use crate::settings::{DomainSettings, WithoutConsent};
 use crate::text::{Text, reduce_url, referrer_host};
 use crate::time::{MS_PER_DAY, Timestamp};
@@ -37,6 +45,10 @@ pub enum DropReason {
     /// The timestamp is older than the domain's raw-event retention: the
     /// event would be expired the moment it was written.
     Expired,
+    /// A keystroke in a sensitive field (or form): its keystrokes would
+    /// reveal the secret's length and typing rhythm (promise P8). Focus and
+    /// blur of the field are kept.
+    SensitiveKeystroke,
 }
 
 impl DropReason {
@@ -49,6 +61,7 @@ impl DropReason {
             DropReason::GlobalPrivacyControl => "global_privacy_control",
             DropReason::NoConsent => "no_consent",
             DropReason::Expired => "expired",
+            DropReason::SensitiveKeystroke => "sensitive_keystroke",
         }
     }
 }
@@ -142,12 +155,69 @@ pub(crate) fn needs_salt(hit: &Hit, identified: bool) -> bool {
     identified && hit.client_id.is_none() && hit.ip.is_some()
 }
 
+/// Stored text for a name, path or description: card numbers, IBANs and
+/// SSNs in it are replaced by [`crate::sensitive::REDACTED_VALUE`], then
+/// [`Text::new`] scrubs IPs.
 fn text_of(s: &str) -> Text {
-    Text::new(s)
+    Text::new(&sensitive::redact_sensitive_values(s))
+}
+
+/// The second gate, on content (promise P8): a keystroke in a field whose
+/// name, or whose form's name, is sensitive is dropped before anything is
+/// written, so the length and rhythm of a secret are never stored. A
+/// keystroke hit carries no input type, so the names decide; focus and blur
+/// of the same field are kept.
+pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropReason> {
+    match &hit.kind {
+        HitKind::Keystroke { form, field, .. }
+            if settings.is_sensitive_name(field) || settings.is_sensitive_name(form) =>
+        {
+            Err(DropReason::SensitiveKeystroke)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A custom property as stored, or `None` when it must not be: its name is
+/// sensitive, its text is or holds a card number, IBAN or SSN, its integer
+/// is a card number, or it is text on an event without a visitor id.
+fn prop_of(
+    k: &str,
+    v: HitProp,
+    anonymous: bool,
+    settings: &DomainSettings,
+) -> Option<(Text, PropValue)> {
+    if settings.is_sensitive_name(k) {
+        return None;
+    }
+    let v = match v {
+        HitProp::Bool(b) => PropValue::Bool(b),
+        HitProp::Int(i) if sensitive::is_card_number(i) => return None,
+        HitProp::Int(i) => PropValue::Int(i),
+        HitProp::Float(f) => PropValue::Float(f),
+        HitProp::Text(_) if anonymous => return None,
+        HitProp::Text(t) if sensitive::contains_sensitive_value(&t) => return None,
+        HitProp::Text(t) => PropValue::Text(Text::value(&t)),
+    };
+    Some((text_of(k), v))
 }
 
 /// Turns a validated, admitted hit into the event to store. The hit is
 /// consumed: its IP and user agent end here.
+///
+/// Every event: sensitive submitted fields are dropped
+/// ([`DomainSettings::is_sensitive`]), and so are properties with a
+/// sensitive name or a sensitive text value; card numbers, IBANs and SSNs
+/// are redacted from every other string (path, utm, referrer, click target,
+/// form, field, event and property names).
+///
+/// An event that ends up without a visitor id (no consent, or nothing to
+/// derive an id from) can never be exported or erased, so it keeps nothing
+/// a person typed, whatever its kind: a form submit keeps no field at all,
+/// a custom event keeps only its boolean and number properties, a page view
+/// keeps only `utm_source`, `utm_medium` and `utm_campaign`. Its time,
+/// country, device, browser, path, referrer host, click position and
+/// target, scroll depth, form and field names and key kinds stay.
 pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<'_>) -> Pending {
     let country = match (hit.ip, cx.geo) {
         (Some(ip), Some(geo)) => geo.country(ip),
@@ -164,6 +234,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
     } else {
         VisitorId::ANONYMOUS
     };
+    let anonymous = visitor == VisitorId::ANONYMOUS;
     let session = match (&hit.session_id, visitor) {
         (_, VisitorId::ANONYMOUS) => Some(SessionId(0)),
         (Some(s), v) => Some(cx.secret.session_from_client(v, s)),
@@ -175,7 +246,11 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             referrer: referrer
                 .as_deref()
                 .map_or_else(Text::empty, |r| text_of(&referrer_host(r))),
-            utm: text_of(&url.utm),
+            utm: if anonymous {
+                text_of(&sensitive::anonymous_utm(&url.utm))
+            } else {
+                text_of(&url.utm)
+            },
         },
         HitKind::Click { x, y, target } => EventKind::Click {
             x,
@@ -201,28 +276,24 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
         },
         HitKind::FormSubmit { form, fields } => EventKind::FormSubmit {
             form: text_of(&form),
-            fields: fields
-                .iter()
-                .filter(|f| !cx.settings.is_sensitive(f))
-                .map(|f| SubmittedField {
-                    name: text_of(&f.name),
-                    value: Text::value(&f.value),
-                })
-                .collect(),
+            fields: if anonymous {
+                Vec::new()
+            } else {
+                fields
+                    .iter()
+                    .filter(|f| !cx.settings.is_sensitive(f))
+                    .map(|f| SubmittedField {
+                        name: text_of(&f.name),
+                        value: Text::value(&f.value),
+                    })
+                    .collect()
+            },
         },
         HitKind::Custom { name, props } => EventKind::Custom {
             name: text_of(&name),
             props: props
                 .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        HitProp::Bool(b) => PropValue::Bool(b),
-                        HitProp::Int(i) => PropValue::Int(i),
-                        HitProp::Float(f) => PropValue::Float(f),
-                        HitProp::Text(t) => PropValue::Text(Text::value(&t)),
-                    };
-                    (text_of(&k), v)
-                })
+                .filter_map(|(k, v)| prop_of(&k, v, anonymous, cx.settings))
                 .collect(),
         },
     };
@@ -238,5 +309,244 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             kind,
         },
         session,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hit::FormField;
+    use proptest::prelude::*;
+
+    fn cx(settings: &DomainSettings) -> (DomainSecret, DomainSettings) {
+        (DomainSecret::from_bytes([7; 32]), settings.clone())
+    }
+
+    /// A hit of kind `k` (0..9) with `t[i]` in each of its free-text places.
+    fn hit_of(k: usize, t: &[String]) -> Hit {
+        let s = |i: usize| t.get(i).cloned().unwrap_or_default();
+        let kind = match k % 9 {
+            0 => HitKind::PageView {
+                referrer: Some(format!("https://{}.example/{}", s(0), s(1))),
+            },
+            1 => HitKind::Click {
+                x: 1,
+                y: 2,
+                target: s(0),
+            },
+            2 => HitKind::Scroll { depth: 50 },
+            3 => HitKind::FormView { form: s(0) },
+            4 => HitKind::FieldFocus {
+                form: s(0),
+                field: s(1),
+            },
+            5 => HitKind::Keystroke {
+                form: s(0),
+                field: s(1),
+                key: crate::event::KeyKind::Delete,
+            },
+            6 => HitKind::FieldBlur {
+                form: s(0),
+                field: s(1),
+            },
+            7 => HitKind::FormSubmit {
+                form: s(0),
+                fields: vec![FormField::new(s(1), s(2)), FormField::new("email", s(3))],
+            },
+            _ => HitKind::Custom {
+                name: s(0),
+                props: vec![
+                    (s(1), HitProp::Text(s(2))),
+                    ("n".into(), HitProp::Int(3)),
+                    ("b".into(), HitProp::Bool(true)),
+                    (s(3), HitProp::Text(s(4))),
+                ],
+            },
+        };
+        let url = format!(
+            "https://a.example/{}?utm_source={}&utm_term={}&utm_content={}&utm_campaign={}",
+            s(5),
+            s(4),
+            s(3),
+            s(2),
+            s(1)
+        );
+        Hit::new("a.example", url, kind).client_id("c")
+    }
+
+    /// Every stored string of an event, and whether it holds a text prop or
+    /// a submitted field.
+    fn stored_texts(e: &Event) -> (Vec<String>, bool) {
+        let mut v = vec![e.path.to_string(), e.browser.to_string()];
+        let mut typed = false;
+        match &e.kind {
+            EventKind::PageView { referrer, utm } => {
+                v.push(referrer.to_string());
+                v.push(utm.to_string());
+            }
+            EventKind::Click { target, .. } => v.push(target.to_string()),
+            EventKind::Scroll { .. } => {}
+            EventKind::FormView { form } => v.push(form.to_string()),
+            EventKind::FieldFocus { form, field }
+            | EventKind::Keystroke { form, field, .. }
+            | EventKind::FieldBlur { form, field } => {
+                v.push(form.to_string());
+                v.push(field.to_string());
+            }
+            EventKind::FormSubmit { form, fields } => {
+                v.push(form.to_string());
+                typed |= !fields.is_empty();
+                for f in fields {
+                    v.push(f.name.to_string());
+                    v.push(f.value.to_string());
+                }
+            }
+            EventKind::Custom { name, props } => {
+                v.push(name.to_string());
+                for (k, p) in props {
+                    v.push(k.to_string());
+                    if let PropValue::Text(t) = p {
+                        typed = true;
+                        v.push(t.to_string());
+                    }
+                }
+            }
+        }
+        (v, typed)
+    }
+
+    fn run(hit: Hit, identified: bool, settings: &DomainSettings) -> Event {
+        let (secret, settings) = cx(settings);
+        let cx = Context {
+            secret: &secret,
+            settings: &settings,
+            geo: None,
+            salt: None,
+        };
+        transform(hit, Timestamp(0), identified, &cx).event
+    }
+
+    #[test]
+    fn sensitive_keystrokes_are_screened_by_field_or_form_name() {
+        let s = DomainSettings {
+            sensitive_fields: vec!["geheim".into()],
+            ..DomainSettings::default()
+        };
+        let key = |form: &str, field: &str| {
+            Hit::new(
+                "a.example",
+                "/",
+                HitKind::Keystroke {
+                    form: form.into(),
+                    field: field.into(),
+                    key: crate::event::KeyKind::Character,
+                },
+            )
+        };
+        for (form, field) in [
+            ("login", "password"),
+            ("checkout", "payment[cc_number]"),
+            ("checkout", "securityCode"),
+            ("login", "confirmPwd"),
+            ("x", "userPin"),
+            ("x", "Geheimfrage"),
+            ("credit_card", "number"),
+            ("x", "kennwort"),
+        ] {
+            assert_eq!(
+                screen(&key(form, field), &s),
+                Err(DropReason::SensitiveKeystroke),
+                "{form}/{field}"
+            );
+        }
+        for (form, field) in [
+            ("login", "email"),
+            ("checkout", "shipping"),
+            ("x", "company"),
+        ] {
+            assert_eq!(screen(&key(form, field), &s), Ok(()), "{form}/{field}");
+        }
+        // Focus and blur of a sensitive field pass.
+        let focus = Hit::new(
+            "a.example",
+            "/",
+            HitKind::FieldFocus {
+                form: "login".into(),
+                field: "password".into(),
+            },
+        );
+        assert_eq!(screen(&focus, &s), Ok(()));
+    }
+
+    #[test]
+    fn anonymous_utm_keeps_source_medium_and_campaign_only() {
+        use crate::sensitive::anonymous_utm;
+        assert_eq!(
+            anonymous_utm(
+                "utm_source=a&utm_term=b&UTM_Medium=c&utm_content=d&utm_campaign=e&utm_id=f"
+            ),
+            "utm_source=a&UTM_Medium=c&utm_campaign=e"
+        );
+        assert_eq!(anonymous_utm(""), "");
+        assert_eq!(anonymous_utm("utm_term=x"), "");
+    }
+
+    proptest! {
+        #[test]
+        fn an_event_without_a_visitor_id_keeps_nothing_typed_whatever_its_kind(
+            k in 0usize..9,
+            // Letters that spell no sensitive token, so that the same hit
+            // with an id keeps all its typed data.
+            t in prop::collection::vec("[d-h]{1,12}", 6),
+            no_id in any::<bool>(),
+        ) {
+            let mut hit = hit_of(k, &t);
+            if no_id {
+                // Identified by consent, but nothing to derive an id from.
+                hit.client_id = None;
+            }
+            let e = run(hit, no_id, &DomainSettings::default());
+            prop_assert_eq!(e.visitor, VisitorId::ANONYMOUS);
+            prop_assert_eq!(e.session, SessionId(0));
+            let (_, typed) = stored_texts(&e);
+            prop_assert!(!typed, "a text prop or a submitted field survived");
+            if let EventKind::PageView { utm, .. } = &e.kind {
+                for p in utm.as_str().split('&').filter(|p| !p.is_empty()) {
+                    let name = p.split_once('=').map_or(p, |(n, _)| n);
+                    prop_assert!(sensitive::ANONYMOUS_UTM.contains(&name), "{}", p);
+                }
+            }
+            // The same hit with an id keeps its typed data.
+            let e = run(hit_of(k, &t), true, &DomainSettings::default());
+            prop_assert_ne!(e.visitor, VisitorId::ANONYMOUS);
+            let (_, typed_with_id) = stored_texts(&e);
+            prop_assert_eq!(typed_with_id, k == 7 || k == 8);
+        }
+
+        #[test]
+        fn no_stored_string_holds_a_card_number_iban_or_ssn(
+            k in 0usize..9,
+            t in prop::collection::vec("[a-z]{0,6}", 6),
+            at in 0usize..6,
+            secret in prop::sample::select(vec![
+                "4111111111111111",
+                "4111 1111 1111 1111",
+                "5555-5555-5555-4444",
+                "DE89370400440532013000",
+                "NL91ABNA0417164300",
+                "078-05-1120",
+            ]),
+        ) {
+            let mut t = t;
+            t[at] = format!("{}{secret}{}", t[at], t[(at + 1) % 6]);
+            let e = run(hit_of(k, &t), true, &DomainSettings::default());
+            let (texts, _) = stored_texts(&e);
+            for s in &texts {
+                prop_assert!(
+                    !crate::sensitive::contains_sensitive_value(s),
+                    "{} kept in {:?}", secret, s
+                );
+            }
+        }
     }
 }

@@ -35,6 +35,7 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod geo;
+mod health;
 pub mod history;
 pub mod hit;
 mod identity;
@@ -42,6 +43,8 @@ mod ingest;
 pub mod limits;
 pub mod query;
 mod report;
+mod repr;
+pub mod sensitive;
 pub mod settings;
 mod storage;
 pub mod text;
@@ -63,6 +66,7 @@ pub use event::{
     Country, Device, Event, EventKind, EventType, KeyKind, PropValue, SessionId, SubmittedField,
     VisitorId,
 };
+pub use health::{Health, JobFailure, OverduePurge};
 pub use history::{History, HistoryIngested, ImportRecord};
 pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
@@ -71,6 +75,7 @@ pub use query::{DayRange, Dimension, Filters, Metrics, Query, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::control::{ErasureKind, ErasureRecord};
+pub use storage::quarantine::QuarantinedFile;
 pub use storage::{BackendFactory, FORMAT_VERSION};
 pub use text::Text;
 pub use time::{Clock, Day, MS_PER_DAY, ManualClock, SystemClock, Timestamp};

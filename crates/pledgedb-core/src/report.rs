@@ -26,7 +26,7 @@ pub const RECORDED: &[RecordedField] = &[
     },
     RecordedField {
         field: "visitor",
-        description: "keyed hash of the first-party client id, or of a daily salt + IP + user agent (cookieless); unique per domain",
+        description: "keyed hash of the first-party client id, or of a daily salt + IP + user agent (cookieless); unique per domain; 0 on events kept without consent, which keep nothing a person typed",
     },
     RecordedField {
         field: "session",
@@ -46,7 +46,7 @@ pub const RECORDED: &[RecordedField] = &[
     },
     RecordedField {
         field: "path",
-        description: "page path; query string and fragment dropped except utm_* parameters; IP-shaped text redacted",
+        description: "page path; query string and fragment dropped except utm_* parameters (only utm_source, utm_medium and utm_campaign on events without a visitor id); IP-shaped text, card numbers, IBANs and SSNs redacted",
     },
     RecordedField {
         field: "referrer",
@@ -54,7 +54,7 @@ pub const RECORDED: &[RecordedField] = &[
     },
     RecordedField {
         field: "click",
-        description: "page coordinates and a description of the clicked element",
+        description: "page coordinates and a description of the clicked element, with card numbers, IBANs and SSNs in it redacted",
     },
     RecordedField {
         field: "scroll",
@@ -62,15 +62,15 @@ pub const RECORDED: &[RecordedField] = &[
     },
     RecordedField {
         field: "form interactions",
-        description: "form and field names; focus, blur and keystroke events with the key's kind only (character, delete, other)",
+        description: "form and field names; focus, blur and keystroke events with the key's kind only (character, delete, other); no keystroke events in sensitive fields",
     },
     RecordedField {
         field: "form submit",
-        description: "submitted values of non-sensitive fields only",
+        description: "submitted values of non-sensitive fields only, and none on events without a visitor id",
     },
     RecordedField {
         field: "custom events",
-        description: "event name and typed properties; IP-shaped text redacted",
+        description: "event name and typed properties, except properties with a sensitive name, a card number (as text or integer), or an IBAN or SSN as text; only number and boolean properties on events without a visitor id; IP-shaped text redacted",
     },
 ];
 
@@ -81,7 +81,10 @@ pub const NEVER_RECORDED: &[&str] = &[
     "raw client ids, session ids and opt-out tokens (only keyed hashes)",
     "which key was pressed",
     "anything typed into a form that was not submitted",
-    "password, card, CVV, IBAN and other sensitive fields, even when submitted",
+    "password, card, CVV, IBAN and other sensitive fields, even when submitted (judged by the field's name, input type and autocomplete hint)",
+    "card numbers (Luhn), IBANs (mod 97) and US social security numbers, whatever the field or property is called",
+    "keystroke events in sensitive fields (their count would reveal a secret's length)",
+    "on events kept without a visitor id (no consent): submitted fields, text properties, utm_term, utm_content and other utm_* parameters but source, medium and campaign",
     "query strings other than utm_* parameters, and URL fragments",
 ];
 
@@ -120,14 +123,19 @@ pub struct PrivacyReport {
     /// Hits dropped before anything was written, by reason, over the life of
     /// the data directory.
     pub hits_dropped: Vec<(DropReason, u64)>,
+    /// Erasure purges past their deadline (see [`Db::health`]).
+    pub overdue_purges: Vec<crate::health::OverduePurge>,
+    /// Files set aside because they could not be read, with their cause.
+    pub quarantined_files: Vec<crate::storage::quarantine::QuarantinedFile>,
 }
 
-const REASONS: [DropReason; 5] = [
+const REASONS: [DropReason; 6] = [
     DropReason::OptedOut,
     DropReason::DoNotTrack,
     DropReason::GlobalPrivacyControl,
     DropReason::NoConsent,
     DropReason::Expired,
+    DropReason::SensitiveKeystroke,
 ];
 
 impl Db {
@@ -135,6 +143,7 @@ impl Db {
     pub fn privacy_report(&self) -> Result<PrivacyReport, StorageError> {
         self.persist_counters()?;
         let counters = self.inner.global.lock().counters()?;
+        let health = self.health();
         let get = |name: &str| {
             counters
                 .iter()
@@ -165,6 +174,8 @@ impl Db {
                 .iter()
                 .map(|r| (*r, get(&format!("dropped.{}", r.as_str()))))
                 .collect(),
+            overdue_purges: health.overdue_purges,
+            quarantined_files: health.quarantined,
         })
     }
 

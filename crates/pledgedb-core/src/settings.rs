@@ -2,6 +2,7 @@
 //! They are stored in the domain's control file and read and changed through
 //! the [`Domain`](crate::Domain) handle.
 
+use crate::sensitive;
 use serde::{Deserialize, Serialize};
 
 /// How long each kind of data is kept (promise P7).
@@ -102,13 +103,11 @@ impl Default for ConsentPolicy {
     }
 }
 
-/// Field names (case-insensitive substrings) that are always treated as
-/// sensitive, on top of password and card input types and `cc-*`
-/// autocomplete tokens.
-pub const DEFAULT_SENSITIVE_NAMES: &[&str] = &[
-    "pass", "pwd", "secret", "token", "card", "cc-", "ccnum", "cvv", "cvc", "csc", "iban", "bic",
-    "swift", "account", "routing", "ssn", "social", "tax", "pin", "otp", "birth", "dob",
-];
+/// The whole tokens that make a field name sensitive by default: the
+/// token list of [`crate::sensitive`], which also matches phrases
+/// ([`crate::sensitive::SENSITIVE_PHRASES`]) and long words anywhere in a
+/// name ([`crate::sensitive::SENSITIVE_SUBSTRINGS`]).
+pub const DEFAULT_SENSITIVE_NAMES: &[&str] = sensitive::SENSITIVE_TOKENS;
 
 /// Default of [`DomainSettings::min_aggregate_visitors`].
 pub const DEFAULT_MIN_AGGREGATE_VISITORS: u32 = 5;
@@ -128,7 +127,9 @@ pub struct DomainSettings {
     /// The consent policy.
     pub consent: ConsentPolicy,
     /// Extra case-insensitive substrings of field names whose values are
-    /// never stored (added to [`DEFAULT_SENSITIVE_NAMES`]).
+    /// never stored, on top of the default rules of [`crate::sensitive`]
+    /// (patterns of up to three letters or digits match the start of a word
+    /// of the name).
     pub sensitive_fields: Vec<String>,
     /// The `k` of the long-lived aggregates (promises P6, P7): when a day's
     /// roll-up moves to the aggregate file, every breakdown row (a page,
@@ -177,37 +178,44 @@ impl DomainSettings {
         Ok(())
     }
 
-    /// Whether a submitted field must be dropped (promise P8): password,
-    /// hidden-card and similar input types, `cc-*` and other payment
-    /// autocomplete tokens, fields the tracker flagged, and names matching a
-    /// default or configured pattern.
+    /// Whether a submitted field must be dropped (promise P8): the tracker
+    /// flagged it; its input type is `password`, `hidden` or `file`; its
+    /// autocomplete hint is sensitive (`cc-*`, `new-password`,
+    /// `current-password`, `one-time-code`, ...); its name is sensitive
+    /// ([`DomainSettings::is_sensitive_name`]); or its value is, or contains,
+    /// a card number, an IBAN or an SSN
+    /// ([`crate::sensitive::contains_sensitive_value`]).
     #[must_use]
     pub fn is_sensitive(&self, field: &crate::hit::FormField) -> bool {
-        if field.sensitive {
+        field.sensitive
+            || field
+                .input_type
+                .as_deref()
+                .is_some_and(sensitive::is_sensitive_input_type)
+            || field
+                .autocomplete
+                .as_deref()
+                .is_some_and(sensitive::is_sensitive_autocomplete)
+            || self.is_sensitive_name(&field.name)
+            || sensitive::contains_sensitive_value(&field.value)
+    }
+
+    /// Whether a field, form or property name is sensitive: by the default
+    /// token rules ([`crate::sensitive::is_sensitive_name`]) or by one of the
+    /// domain's configured patterns, matched case-insensitively in the name
+    /// as written and in the name with its diacritics folded.
+    #[must_use]
+    pub fn is_sensitive_name(&self, name: &str) -> bool {
+        if sensitive::is_sensitive_name(name) {
             return true;
         }
-        if let Some(t) = &field.input_type
-            && ["password", "hidden", "file"]
-                .iter()
-                .any(|x| t.eq_ignore_ascii_case(x))
-        {
-            return true;
+        if self.sensitive_fields.is_empty() {
+            return false;
         }
-        if let Some(a) = &field.autocomplete
-            && a.split_ascii_whitespace().any(|tok| {
-                starts_with_ci(tok, "cc-")
-                    || contains_ci(tok, "password")
-                    || tok.eq_ignore_ascii_case("one-time-code")
-                    || tok.eq_ignore_ascii_case("transaction-amount")
-            })
-        {
-            return true;
-        }
-        DEFAULT_SENSITIVE_NAMES
+        let folded = sensitive::fold(name);
+        self.sensitive_fields
             .iter()
-            .copied()
-            .chain(self.sensitive_fields.iter().map(String::as_str))
-            .any(|p| name_matches(&field.name, p))
+            .any(|p| name_matches(name, p) || name_matches(&folded, p))
     }
 }
 
@@ -272,6 +280,58 @@ mod tests {
             FormField::new("comment", "x").input_type("text"),
             FormField::new("shipping_address", "x"),
             FormField::new("syntax", "x"),
+        ] {
+            assert!(!s.is_sensitive(&f), "{:?} should not be sensitive", f.name);
+        }
+    }
+
+    #[test]
+    fn listed_real_names_and_sensitive_values_are_dropped_from_a_submit() {
+        let s = DomainSettings {
+            sensitive_fields: vec!["geheim".into(), "pet".into()],
+            ..DomainSettings::default()
+        };
+        // Text inputs without an autocomplete hint: only the name tells.
+        for name in [
+            "payment[cc_number]",
+            "payment[cc_cid]",
+            "payment[cc_exp_month]",
+            "cc_number",
+            "ccv",
+            "securityCode",
+            "confirmPwd",
+            "pw",
+            "kennwort",
+            "userSSN",
+            "userPin",
+            "Geheimnis",
+            "pet_name",
+            "Gehéim",
+        ] {
+            let f = FormField::new(name, "x").input_type("text");
+            assert!(s.is_sensitive(&f), "{name} should be sensitive");
+            assert!(s.is_sensitive_name(name), "{name} should be sensitive");
+        }
+        // Any name, a sensitive value.
+        for value in [
+            "4111 1111 1111 1111",
+            "my card is 5555-5555-5555-4444",
+            "DE89 3704 0044 0532 0130 00",
+            "078-05-1120",
+        ] {
+            assert!(s.is_sensitive(&FormField::new("comment", value)), "{value}");
+        }
+        for f in [
+            FormField::new("shipping", "x"),
+            FormField::new("company", "x"),
+            FormField::new("spinner", "x"),
+            FormField::new("experience", "x"),
+            FormField::new("capital", "x"),
+            FormField::new("order", "4111111111111112"),
+            FormField {
+                autocomplete: Some("shipping street-address".into()),
+                ..FormField::new("street", "x")
+            },
         ] {
             assert!(!s.is_sensitive(&f), "{:?} should not be sensitive", f.name);
         }

@@ -1,11 +1,13 @@
 //! Operator commands: export and erasure, settings, compaction, statistics,
 //! the transparency report and the audit.
 
+use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, Section, Style, col, cols, int, text};
-use crate::shell::{Shell, ShellError, fail};
+use crate::shell::{Shell, ShellError, fail, shown_path};
 use pledgedb_core::{
-    AuditReport, CompactionReport, ConsentPolicy, Db, Erasure, PrivacyReport, Retention, SessionId,
-    TimeRange, VisitorRef, WithoutConsent, audit_dir,
+    AuditReport, CompactionReport, ConsentPolicy, Db, Erasure, JobFailure, OverduePurge,
+    PrivacyReport, QuarantinedFile, Retention, SessionId, TimeRange, VisitorRef, WithoutConsent,
+    audit_dir,
 };
 use std::io::Write;
 use std::path::Path;
@@ -16,6 +18,11 @@ pub fn export_visitor(
     file: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<(), ShellError> {
+    if let Some(path) = file {
+        // Refused before anything is read: a copy inside the data directory
+        // would outlive the visitor's erasure.
+        outfile::check_outside(shell.dir(), path)?;
+    }
     let domain = shell.domain()?;
     let export = domain
         .export_visitor(&VisitorRef::parse(id))
@@ -25,15 +32,14 @@ pub fn export_visitor(
     match file {
         None => writeln!(out, "{json}")?,
         Some(path) => {
-            std::fs::write(path, format!("{json}\n"))
-                .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+            outfile::write_outside(shell.dir(), path, format!("{json}\n").as_bytes())?;
             writeln!(
                 out,
                 "wrote {} events of visitor {} of {} to {}",
                 export.events.len(),
                 export.visitor,
                 export.domain,
-                path.display()
+                shown_path(path)
             )?;
         }
     }
@@ -326,21 +332,27 @@ pub fn stats(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
     }
     let total = disk_bytes(db.path());
     let style = shell.style();
+    let health = db.health();
     output::render_sections(
         out,
-        &[Section::new(
-            &format!(
-                "{}: {} on disk",
-                db.path().display(),
-                if style.mode == Mode::Table {
-                    output::bytes(total)
-                } else {
-                    total.to_string()
-                }
+        &[
+            Section::new(
+                &format!(
+                    "{}: {} on disk",
+                    shown_path(db.path()),
+                    if style.mode == Mode::Table {
+                        output::bytes(total)
+                    } else {
+                        total.to_string()
+                    }
+                ),
+                "domains",
+                g,
             ),
-            "domains",
-            g,
-        )],
+            overdue_section(&health.overdue_purges),
+            quarantine_section(&health.quarantined),
+            failing_section(&health.failing),
+        ],
         style,
     )?;
     Ok(())
@@ -412,7 +424,69 @@ pub fn privacy_sections(r: &PrivacyReport) -> Vec<Section> {
         Section::new("What is never recorded", "never_recorded", never),
         Section::new("Retention and consent per domain", "domains", domains),
         Section::new("Since the data directory was created", "counters", counters),
+        overdue_section(&r.overdue_purges),
+        quarantine_section(&r.quarantined_files),
     ]
+}
+
+/// Erasure purges past their deadline: never silent.
+fn overdue_section(overdue: &[OverduePurge]) -> Section {
+    let mut g = Grid::new(cols(&["domain", "request", "requested_at", "deadline"]));
+    for o in overdue {
+        g.push(vec![
+            text(&o.domain),
+            int(o.request),
+            text(o.requested_at.to_string()),
+            text(o.deadline.to_string()),
+        ]);
+    }
+    Section::new(
+        &format!("Erasure purges past their deadline: {}", overdue.len()),
+        "overdue_purges",
+        g,
+    )
+}
+
+/// Files set aside because they could not be read, and why.
+fn quarantine_section(files: &[QuarantinedFile]) -> Section {
+    let mut g = Grid::new(cols(&["file", "set aside as", "cause"]));
+    for f in files {
+        g.push(vec![
+            text(shown_path(&f.original)),
+            text(shown_path(&f.path)),
+            text(&f.cause),
+        ]);
+    }
+    Section::new(
+        &format!("Quarantined files: {}", files.len()),
+        "quarantined",
+        g,
+    )
+}
+
+/// Domains whose compaction jobs fail.
+fn failing_section(failing: &[JobFailure]) -> Section {
+    let mut g = Grid::new(cols(&[
+        "domain",
+        "error",
+        "since",
+        "attempts",
+        "next_attempt",
+    ]));
+    for f in failing {
+        g.push(vec![
+            text(&f.domain),
+            text(&f.error),
+            text(f.since.to_string()),
+            int(f.attempts),
+            text(f.next_attempt.to_string()),
+        ]);
+    }
+    Section::new(
+        &format!("Domains whose compaction fails: {}", failing.len()),
+        "failing",
+        g,
+    )
 }
 
 pub fn privacy_report(db: &Db, style: Style, out: &mut dyn Write) -> Result<(), ShellError> {
@@ -455,7 +529,7 @@ pub fn print_audit(dir: &Path, out: &mut dyn Write) -> Result<AuditReport, Shell
     )?;
     for f in &r.findings {
         let shown = f.path.strip_prefix(dir).unwrap_or(&f.path);
-        writeln!(out, "  {} at byte offset {}", shown.display(), f.offset)?;
+        writeln!(out, "  {} at byte offset {}", shown_path(shown), f.offset)?;
     }
     out.flush()?;
     Ok(r)

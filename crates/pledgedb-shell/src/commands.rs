@@ -4,9 +4,10 @@
 use crate::admin;
 use crate::dashboard;
 use crate::import;
+use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, col, text};
 use crate::script::words;
-use crate::shell::{Flow, Shell, ShellError, fail, list_or_none};
+use crate::shell::{Flow, Shell, ShellError, fail, list_or_none, shown_path};
 use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -183,9 +184,71 @@ pub enum Dot {
     Quit,
 }
 
+/// Whether a command line may be written to the history file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum History {
+    /// Its arguments identify no one: kept (unless it holds an IP).
+    Keep,
+    /// Its arguments identify a person (a visitor, client or session id, an
+    /// opt-out token): never written to the history file.
+    Never,
+}
+
+impl Dot {
+    /// Whether this command's arguments identify a person. Every command
+    /// says so here, with no catch-all arm: a new command does not compile
+    /// until it has chosen.
+    pub fn history(&self) -> History {
+        use History::{Keep, Never};
+        match self {
+            Dot::ExportVisitor { .. }
+            | Dot::EraseVisitor { .. }
+            | Dot::EraseSession { .. }
+            | Dot::Optout { .. }
+            | Dot::Optin { .. }
+            | Dot::Replay { .. } => Never,
+            Dot::Open { .. }
+            | Dot::Domains
+            | Dot::Use { .. }
+            | Dot::Tables
+            | Dot::Schema { .. }
+            | Dot::Mode { .. }
+            | Dot::Timer { .. }
+            | Dot::Import { .. }
+            | Dot::Retention { .. }
+            | Dot::Consent { .. }
+            | Dot::Compact
+            | Dot::Stats
+            | Dot::Privacy
+            | Dot::Audit
+            | Dot::Geoip { .. }
+            | Dot::Dashboard { .. }
+            | Dot::Forms { .. }
+            | Dot::Sessions { .. }
+            | Dot::Help { .. }
+            | Dot::Quit => Keep,
+        }
+    }
+}
+
+/// Whether a dot-command line may be kept in the history file: only when it
+/// parses as a command whose arguments identify no one. A line that does not
+/// parse (a typo, `--help`, stray words) is not kept either, since which
+/// command it meant, and so what its words are, is not known.
+pub fn keeps_history(line: &str) -> bool {
+    let Ok(args) = words(line) else {
+        return false;
+    };
+    Dot::try_parse_from(&args).is_ok_and(|d| d.history() == History::Keep)
+}
+
 /// Parses and runs one dot-command line.
 pub fn run(shell: &mut Shell, line: &str, out: &mut dyn Write) -> Result<Flow, ShellError> {
-    let args = words(line).map_err(|e| fail(format!("{line}: {e}")))?;
+    // The line itself is not echoed: it may hold an id or a token.
+    let args = words(line).map_err(|e| {
+        let name = line.split_whitespace().next().unwrap_or(".");
+        fail(format!("{name}: {e}"))
+    })?;
     let dot = match Dot::try_parse_from(&args) {
         Ok(d) => d,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -219,11 +282,16 @@ fn clap_error(args: &[String], e: &clap::Error) -> ShellError {
         .lines()
         .map(str::trim_end)
         .filter(|l| !l.is_empty() && !l.starts_with("For more information"));
-    let first = lines
+    let mut first = lines
         .next()
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ")
         .to_string();
+    // clap quotes what was typed ("unexpected argument 'x'"): a typed
+    // value may be an id or a token, so it is not echoed.
+    for a in args.iter().skip(1).filter(|a| !a.is_empty()) {
+        first = first.replace(&format!("'{a}'"), "'…'");
+    }
     let usage = lines
         .find(|l| l.starts_with("Usage:"))
         .map(|u| format!("\n{u}"))
@@ -234,12 +302,13 @@ fn clap_error(args: &[String], e: &clap::Error) -> ShellError {
 fn dispatch(shell: &mut Shell, dot: Dot, out: &mut dyn Write) -> Result<(), ShellError> {
     match dot {
         Dot::Open { dir, geoip } => {
+            outfile::check_open(shell.dir(), &dir)?;
             shell.reopen(&dir, geoip.as_deref())?;
             let domains = shell.db()?.domains();
             writeln!(
                 out,
                 "opened {} ({} domains: {})",
-                dir.display(),
+                shown_path(shell.dir()),
                 domains.len(),
                 list_or_none(&domains)
             )?;
@@ -301,7 +370,12 @@ fn dispatch(shell: &mut Shell, dot: Dot, out: &mut dyn Write) -> Result<(), Shel
         Dot::Geoip { path } => {
             let dir = shell.dir().to_path_buf();
             shell.reopen(&dir, Some(&path))?;
-            writeln!(out, "reopened {} with {}", dir.display(), path.display())?;
+            writeln!(
+                out,
+                "reopened {} with {}",
+                shown_path(&dir),
+                shown_path(&path)
+            )?;
         }
         Dot::Dashboard { days } => {
             let domain = shell.domain()?;
@@ -431,4 +505,82 @@ fn help(command: Option<&str>, out: &mut dyn Write) -> Result<(), ShellError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One line per command, with whether history may keep it. The table
+    /// must name every command, so a new one has to be added here too.
+    const LINES: &[(&str, bool)] = &[
+        (".open data", true),
+        (".domains", true),
+        (".use shop.example", true),
+        (".tables", true),
+        (".schema pageviews", true),
+        (".mode csv", true),
+        (".timer on", true),
+        (".import hits.ndjson", true),
+        (".export-visitor alice", false),
+        (".erase-visitor 0123456789abcdef", false),
+        (".erase-session 0123456789abcdef", false),
+        (".optout tok", false),
+        (".optin tok", false),
+        (".retention raw=30", true),
+        (".consent required", true),
+        (".compact", true),
+        (".stats", true),
+        (".privacy", true),
+        (".audit", true),
+        (".geoip geo.mmdb", true),
+        (".dashboard 7", true),
+        (".forms signup", true),
+        (".sessions 5", true),
+        (".replay 0123456789abcdef", false),
+        (".help", true),
+        (".quit", true),
+    ];
+
+    #[test]
+    fn every_command_says_whether_history_may_keep_it() {
+        for sub in Dot::command().get_subcommands() {
+            assert!(
+                LINES
+                    .iter()
+                    .any(|(l, _)| l.split(' ').next() == Some(sub.get_name())),
+                "{} is missing from LINES",
+                sub.get_name()
+            );
+        }
+        for (line, keep) in LINES {
+            assert_eq!(keeps_history(line), *keep, "{line}");
+        }
+    }
+
+    #[test]
+    fn identifying_commands_are_never_kept_however_written() {
+        for cmd in [
+            ".export-visitor",
+            ".erase-visitor",
+            ".erase-session",
+            ".optout",
+            ".optin",
+            ".replay",
+        ] {
+            for line in [
+                format!("{cmd} secret-id"),
+                format!("{cmd}   \"secret id\""),
+                format!("{cmd} 'secret-id'"),
+                format!("{cmd} secret-id extra words"),
+                format!("{cmd} secret-id --help"),
+                format!("{cmd} --help secret-id"),
+                format!("{cmd} \"unterminated secret-id"),
+                format!("{cmd} secret-id out.json"),
+            ] {
+                assert!(!keeps_history(&line), "{line}");
+            }
+        }
+        assert!(!keeps_history(".optuot secret-id"), "a typo is not kept");
+    }
 }

@@ -10,6 +10,7 @@ mod commands;
 mod dashboard;
 mod demo;
 mod import;
+mod outfile;
 mod output;
 mod repl;
 mod script;

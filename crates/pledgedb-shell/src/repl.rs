@@ -1,14 +1,16 @@
 //! Reading input: the interactive loop (rustyline, with history and
 //! multi-line statements), scripts on standard input, and `-c` commands.
 
+use crate::commands;
+use crate::outfile;
 use crate::script::{Item, Splitter, split_all};
-use crate::shell::{Flow, Shell, ShellError, list_or_none};
+use crate::shell::{Flow, Shell, ShellError, list_or_none, shown_path};
 use pledgedb_core::text::contains_ip;
 use rustyline::error::ReadlineError;
 use rustyline::history::{FileHistory, History};
 use rustyline::{Config, Editor};
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The prompt of a new statement.
@@ -17,8 +19,8 @@ pub const PROMPT: &str = "pledgedb> ";
 pub const CONTINUE_PROMPT: &str = "   ...> ";
 
 /// The history file: `$HOME/.pledgedb_history`, never inside the data
-/// directory (history may hold client ids that the data directory must
-/// not).
+/// directory. It never holds a line with an IP address, nor a dot-command
+/// whose arguments identify a person ([`may_keep`]).
 fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
@@ -56,14 +58,14 @@ fn banner(shell: &Shell) {
     );
     let geoip = shell.geoip().map_or_else(
         || "no GeoIP database (countries are ZZ); .geoip PATH adds one".to_string(),
-        |g| format!("GeoIP {}", g.display()),
+        |g| format!("GeoIP {}", shown_path(g)),
     );
     let mut out = io::stdout().lock();
     let _ = writeln!(
         out,
         "PledgeDB {} shell. Data directory {} ({} domains: {}); {using}; {geoip}.",
         env!("CARGO_PKG_VERSION"),
-        shell.dir().display(),
+        shown_path(shell.dir()),
         domains.len(),
         list_or_none(&domains)
     );
@@ -74,8 +76,52 @@ fn banner(shell: &Shell) {
     let _ = out.flush();
 }
 
-fn save_history(rl: &mut Editor<(), FileHistory>, path: Option<&PathBuf>) {
+/// Whether an item may go into the history file: SQL may (unless it holds
+/// an IP, checked on the whole entry); a dot-command only if its
+/// definition says its arguments identify no one
+/// ([`commands::keeps_history`]).
+fn may_keep(item: &Item) -> bool {
+    match item {
+        Item::Sql(_) => true,
+        Item::Dot(line) => commands::keeps_history(line),
+    }
+}
+
+/// Whether a whole history entry may be kept: it holds no IP and every
+/// item of it may be kept.
+fn entry_may_keep(entry: &str) -> bool {
+    !contains_ip(entry) && split_all(entry).iter().all(may_keep)
+}
+
+/// Loads the history, dropping (and rewriting the file without) any entry
+/// that would not be kept today, such as one written by an older version.
+fn load_history(rl: &mut Editor<(), FileHistory>, path: &PathBuf, data_dir: &Path) {
+    if rl.load_history(path).is_err() {
+        return;
+    }
+    let entries: Vec<String> = rl.history().iter().cloned().collect();
+    let kept: Vec<&String> = entries.iter().filter(|e| entry_may_keep(e)).collect();
+    if kept.len() == entries.len() {
+        return;
+    }
+    let h = rl.history_mut();
+    let _ = h.clear();
+    for e in &kept {
+        let _ = h.add(e);
+    }
+    if kept.is_empty() {
+        let _ = std::fs::remove_file(path);
+    } else {
+        save_history(rl, Some(path), data_dir);
+    }
+}
+
+fn save_history(rl: &mut Editor<(), FileHistory>, path: Option<&PathBuf>, data_dir: &Path) {
     let Some(path) = path else { return };
+    // Like every file the shell writes, never inside the data directory.
+    if outfile::check(data_dir, path).is_err() {
+        return;
+    }
     if rl.save_history(path).is_ok() {
         #[cfg(unix)]
         {
@@ -108,14 +154,21 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
     };
     let history = history_path();
     if let Some(p) = &history
+        && let Err(e) = outfile::check_outside(shell.dir(), p)
+    {
+        eprintln!("Note: history is not saved: {e}");
+    }
+    if let Some(p) = &history
         && p.exists()
     {
-        let _ = rl.load_history(p);
+        load_history(&mut rl, p, shell.dir());
     }
     banner(shell);
 
     let mut splitter = Splitter::new();
     let mut lines: Vec<String> = Vec::new();
+    // Whether every command of the entry being typed may be kept.
+    let mut keep = true;
     'input: loop {
         let prompt = if splitter.is_empty() {
             PROMPT
@@ -129,13 +182,16 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
                     lines.push(line.to_string());
                     items.extend(splitter.feed(line));
                 }
+                keep &= items.iter().all(may_keep);
                 if splitter.is_empty() {
                     let entry = lines.join("\n");
                     lines.clear();
-                    // Never keep a line that holds an IP address.
-                    if !entry.trim().is_empty() && !contains_ip(&entry) {
+                    // Never keep a line that holds an IP address, or a
+                    // command whose arguments identify a person.
+                    if keep && !entry.trim().is_empty() && !contains_ip(&entry) {
                         let _ = rl.history_mut().add(&entry);
                     }
+                    keep = true;
                 }
                 for item in items {
                     if run_item(shell, &item).0 == Flow::Quit {
@@ -146,16 +202,17 @@ pub fn interactive(shell: &mut Shell) -> ExitCode {
             Err(ReadlineError::Interrupted) => {
                 splitter.clear();
                 lines.clear();
+                keep = true;
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("Error: cannot read the terminal: {e}");
-                save_history(&mut rl, history.as_ref());
+                save_history(&mut rl, history.as_ref(), shell.dir());
                 return ExitCode::FAILURE;
             }
         }
     }
-    save_history(&mut rl, history.as_ref());
+    save_history(&mut rl, history.as_ref(), shell.dir());
     ExitCode::SUCCESS
 }
 

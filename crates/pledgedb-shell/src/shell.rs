@@ -47,6 +47,19 @@ impl From<io::Error> for ShellError {
     }
 }
 
+/// Text a user supplied (a path, a name), as it may be printed: every
+/// IP-shaped part redacted by the engine's one redaction function,
+/// [`redact_ips`]. Every line of output that can carry such text goes
+/// through here or through [`ShellError`]'s `Display`.
+pub fn shown(text: &str) -> String {
+    redact_ips(text).into_owned()
+}
+
+/// A path as it may be printed: [`shown`] of its display form.
+pub fn shown_path(path: &Path) -> String {
+    shown(&path.display().to_string())
+}
+
 /// A [`ShellError::Message`].
 pub fn fail(msg: impl Into<String>) -> ShellError {
     ShellError::Message(msg.into())
@@ -86,11 +99,12 @@ fn open_db(dir: &Path, geoip: Option<&Path>) -> Result<Db, ShellError> {
     if let Some(g) = geoip {
         config = config.with_geoip(g);
     }
-    Db::open(dir, config).map_err(|e| {
-        fail(format!(
+    Db::open(dir, config).map_err(|e| match e {
+        pledgedb_core::OpenError::Geo(g) => fail(g.to_string()),
+        e => fail(format!(
             "cannot open the data directory {}: {e}",
             dir.display()
-        ))
+        )),
     })
 }
 
@@ -130,6 +144,17 @@ impl Shell {
     /// previous directory is opened again and the error returned.
     pub fn reopen(&mut self, dir: &Path, geoip: Option<&Path>) -> Result<(), ShellError> {
         let dir = &absolute(dir);
+        // A GeoIP database that cannot be used is refused before anything
+        // is closed: the open directory stays as it is.
+        if let Some(g) = geoip {
+            pledgedb_core::geo::GeoDb::open(g).map_err(|e| {
+                if self.db.is_some() {
+                    fail(format!("{e}; {} stays open as it was", self.dir.display()))
+                } else {
+                    fail(format!("{e}; no data directory is open (.open DIR)"))
+                }
+            })?;
+        }
         if let Some(db) = self.db.take() {
             db.close()
                 .map_err(|e| fail(format!("cannot close {}: {e}", self.dir.display())))?;
@@ -146,7 +171,15 @@ impl Shell {
             }
             Err(e) => {
                 self.db = open_db(&self.dir, self.geoip.as_deref()).ok();
-                Err(e)
+                let now = if self.db.is_some() {
+                    format!("{} is open again, as it was", self.dir.display())
+                } else {
+                    format!(
+                        "{} could not be opened again either: no data directory is open (.open DIR)",
+                        self.dir.display()
+                    )
+                };
+                Err(fail(format!("{e}; {now}")))
             }
         }
     }

@@ -102,3 +102,78 @@ fn the_repl_edits_recalls_switches_modes_cancels_and_exits() -> Result<(), Error
     }
     Ok(())
 }
+
+/// Every command that carries an identifier or a token, however it is
+/// typed; none may reach the history file or the in-memory history.
+const IDENTIFYING: &[&str] = &[
+    ".optout tok-marker-01",
+    ".optin tok-marker-02",
+    ".erase-visitor client-marker-03",
+    ".erase-visitor 0badc0ffee000004",
+    ".erase-session 0badc0ffee000005",
+    ".export-visitor client-marker-06",
+    ".export-visitor client-marker-07 out-marker-07.json",
+    ".replay 0badc0ffee000008",
+    "   .optout \"spaced marker-09\"",
+    ".optout marker-10 stray-words",
+    ".erase-visitor --help marker-11",
+    ".optuot marker-12",
+];
+
+#[test]
+fn the_history_never_holds_an_identifier_or_a_token() -> Result<(), Error> {
+    let env = Env::new();
+    env.load();
+    let history_path = env.home().join(".pledgedb_history");
+    // A history written before identifying commands were kept out: the
+    // shell drops such lines when it loads the file.
+    std::fs::write(
+        &history_path,
+        "#V2\n.optout old-marker-13\n.domains\n.erase-visitor old-marker-14\n",
+    )?;
+    let mut cmd = env.command();
+    cmd.arg(env.data_str()).env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(30_000))?;
+    p.exp_string("pledgedb> ")?;
+
+    enter(&mut p, ".timer on")?;
+    p.exp_string("pledgedb> ")?;
+    for line in IDENTIFYING {
+        enter(&mut p, line)?;
+        p.exp_string("pledgedb> ")?;
+    }
+    // Up arrow recalls the last kept command, not an identifying one.
+    p.send("\x1b[A")?;
+    p.flush()?;
+    p.exp_string(".timer on")?;
+    p.send_control('c')?;
+    p.exp_string("pledgedb> ")?;
+    p.send_control('d')?;
+    p.exp_eof()?;
+    let status = p.process().wait()?;
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "exit status {status:?}"
+    );
+
+    let history = std::fs::read_to_string(&history_path)?;
+    assert!(history.contains(".timer on"), "{history}");
+    assert!(history.contains(".domains"), "{history}");
+    for n in 1..=14 {
+        let marker = format!("marker-{n:02}");
+        assert!(!history.contains(&marker), "{marker} in {history}");
+        let id = format!("0badc0ffee{n:06}");
+        assert!(!history.contains(&id), "{id} in {history}");
+    }
+    for cmd in [
+        ".optout",
+        ".optin",
+        ".erase-visitor",
+        ".erase-session",
+        ".export-visitor",
+        ".replay",
+    ] {
+        assert!(!history.contains(cmd), "{cmd} in {history}");
+    }
+    Ok(())
+}

@@ -929,16 +929,17 @@ impl Workload {
     }
 
     fn count(&mut self, s: &Session, hit: &Hit, sensitive: u64) {
+        let verdict = verdict_for_hit(s.verdict, hit);
         let t = &mut self.truth;
         t.hits += 1;
         t.by_kind.add(&hit.kind);
-        t.outcomes.record(s.verdict);
+        t.outcomes.record(verdict);
         let Some(d) = t.domains.get_mut(s.site) else {
             return;
         };
         d.hits += 1;
         d.by_kind.add(&hit.kind);
-        d.outcomes.record(s.verdict);
+        d.outcomes.record(verdict);
         if hit.client_id.is_none() {
             d.cookieless_hits += 1;
         }
@@ -953,7 +954,7 @@ impl Workload {
             }
             _ => {}
         }
-        if matches!(s.verdict, Ingested::Queued | Ingested::QueuedAnonymous) {
+        if matches!(verdict, Ingested::Queued | Ingested::QueuedAnonymous) {
             if let Some(c) = d.stored_by_page.get_mut(s.page) {
                 *c += 1;
             }
@@ -1017,6 +1018,23 @@ fn opt_out_token(seed: u64, d: usize, n: u64) -> String {
 
 /// What the engine should do with a visitor's hits under `policy`, once
 /// the opt-out tokens are registered: the engine's gate, in its order.
+/// The session's verdict for one of its hits: the engine drops a keystroke
+/// in a sensitive field that the gate let through.
+pub(crate) fn verdict_for_hit(session: Ingested, hit: &Hit) -> Ingested {
+    let stored = matches!(session, Ingested::Queued | Ingested::QueuedAnonymous);
+    match &hit.kind {
+        HitKind::Keystroke { form, field, .. } if stored => {
+            let s = pledgedb_core::DomainSettings::default();
+            if s.is_sensitive_name(form) || s.is_sensitive_name(field) {
+                Ingested::Dropped(DropReason::SensitiveKeystroke)
+            } else {
+                session
+            }
+        }
+        _ => session,
+    }
+}
+
 fn expected_verdict(v: &Visitor, policy: &ConsentPolicy) -> Ingested {
     if v.opted_out {
         return Ingested::Dropped(DropReason::OptedOut);

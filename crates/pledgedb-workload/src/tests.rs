@@ -95,7 +95,7 @@ fn truth_counts_what_was_yielded() {
         let mut by_path: HashMap<&str, u64> = HashMap::new();
         let (mut cookieless, mut submits, mut views, mut sensitive) = (0, 0, 0, 0);
         for h in &mine {
-            let v = verdict(h, &policy, &tokens);
+            let v = verdict_for_hit(verdict(h, &policy, &tokens), h);
             out.record(v);
             by_kind.add(&h.kind);
             if matches!(v, Ingested::Queued | Ingested::QueuedAnonymous) {
@@ -138,6 +138,7 @@ fn truth_counts_what_was_yielded() {
         total.do_not_track += out.do_not_track;
         total.global_privacy_control += out.global_privacy_control;
         total.no_consent += out.no_consent;
+        total.sensitive_keystroke += out.sensitive_keystroke;
     }
     assert_eq!(truth.outcomes, total);
     assert_eq!(truth.by_kind, kinds);
@@ -289,7 +290,7 @@ fn networks_parse_do_not_overlap_and_cover_every_ip() {
             .map(|n| n.1)
             .collect();
         assert_eq!(found.len(), 1, "{ip} in {found:?}");
-        let v = verdict(h, &ConsentPolicy::default(), &tokens);
+        let v = verdict_for_hit(verdict(h, &ConsentPolicy::default(), &tokens), h);
         if matches!(v, Ingested::Queued | Ingested::QueuedAnonymous) {
             *per_country
                 .entry((h.domain.as_str(), found[0]))

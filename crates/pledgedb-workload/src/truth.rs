@@ -71,6 +71,9 @@ pub struct Outcomes {
     /// Dropped: older than the raw-event retention (never expected by the
     /// generator; only counted by [`Outcomes::record`]).
     pub expired: u64,
+    /// Dropped: a keystroke in a sensitive field, whose length it would
+    /// reveal.
+    pub sensitive_keystroke: u64,
 }
 
 impl Outcomes {
@@ -84,6 +87,7 @@ impl Outcomes {
                 DropReason::DoNotTrack => self.do_not_track += 1,
                 DropReason::GlobalPrivacyControl => self.global_privacy_control += 1,
                 DropReason::NoConsent => self.no_consent += 1,
+                DropReason::SensitiveKeystroke => self.sensitive_keystroke += 1,
                 _ => self.expired += 1,
             },
         }
@@ -103,6 +107,7 @@ impl Outcomes {
             + self.global_privacy_control
             + self.no_consent
             + self.expired
+            + self.sensitive_keystroke
     }
 
     /// Hits dropped for one reason.
@@ -113,6 +118,7 @@ impl Outcomes {
             DropReason::DoNotTrack => self.do_not_track,
             DropReason::GlobalPrivacyControl => self.global_privacy_control,
             DropReason::NoConsent => self.no_consent,
+            DropReason::SensitiveKeystroke => self.sensitive_keystroke,
             _ => self.expired,
         }
     }

@@ -171,6 +171,7 @@ mod column;
 mod decode;
 mod encode;
 pub(crate) mod hash;
+mod probe;
 mod varint;
 
 #[cfg(test)]

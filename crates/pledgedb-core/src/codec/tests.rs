@@ -887,19 +887,48 @@ fn view_debug_shows_column_lengths_not_bytes() {
     assert!(s.contains("prop_text: "), "{s}");
 }
 
+/// The bytes of the hex dump under "## Example" in the module
+/// documentation (`codec/mod.rs`, the normative specification): on each
+/// line, the two-digit hex bytes before the description, with `00 × 14`
+/// standing for fourteen zero bytes.
+fn documented_example_bytes() -> Vec<u8> {
+    let spec = include_str!("mod.rs");
+    let example = spec
+        .split("//! ## Example")
+        .nth(1)
+        .expect("codec/mod.rs has an Example section");
+    let dump = example
+        .split("//! ```text")
+        .nth(1)
+        .and_then(|s| s.split("//! ```").next())
+        .expect("the Example section holds a text block");
+    let mut bytes = Vec::new();
+    for line in dump.lines() {
+        let line = line.trim_start_matches("//!").trim();
+        // The bytes end where the description starts: after a run of
+        // blanks, or at the first word that is not a byte.
+        let line = line.split("  ").next().unwrap_or("");
+        let mut words = line.split_whitespace().peekable();
+        while let Some(w) = words.next() {
+            if w == "×" {
+                let n: usize = words.next().and_then(|n| n.parse().ok()).unwrap();
+                let last = *bytes.last().unwrap();
+                bytes.extend(std::iter::repeat_n(last, n - 1));
+            } else if w.len() == 2 && w.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bytes.push(u8::from_str_radix(w, 16).unwrap());
+            } else {
+                break;
+            }
+        }
+    }
+    bytes
+}
+
 #[test]
 fn documented_example_matches_the_encoder() {
-    // The hex dump in the module documentation, byte for byte.
-    let doc = "01 00 02 e7 03 00 00 00 00 00 00 e8 03 00 00 00 00 00 00 17
-        03 16 04 05 04 06 0a 04 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        02 02 01
-        02 01 08 07 06 05 04 03 02 01 01 18 17 16 15 14 13 12 11 00 00 01
-        02 01 00 00  02 01 44 45 00  02 01 02 00  02 01 02 46 46 00
-        02 02 02 2f 61 02 2f 62 00 02  02 01 00 00  02 01 00 00";
-    let expected: Vec<u8> = doc
-        .split_whitespace()
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect();
+    // The hex dump of the specification, byte for byte, read from the
+    // specification itself.
+    let expected = documented_example_bytes();
     let ev = |ts, path| Event {
         ts: Timestamp(ts),
         visitor: VisitorId(0x0102_0304_0506_0708),
@@ -913,5 +942,63 @@ fn documented_example_matches_the_encoder() {
             utm: t(""),
         },
     };
-    assert_eq!(encode(&[ev(1000, "/a"), ev(999, "/b")]), expected);
+    let events = [ev(1000, "/a"), ev(999, "/b")];
+    assert_eq!(encode(&events), expected);
+    assert_eq!(
+        BlockView::parse(&expected).unwrap().events().unwrap(),
+        events
+    );
+    // The dump as it stood when the format was frozen: the spec's example
+    // may be reworded, not changed.
+    let frozen = "01 00 02 e7 03 00 00 00 00 00 00 e8 03 00 00 00 00 00 00 17
+        03 16 04 05 04 06 0a 04 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+        02 02 01
+        02 01 08 07 06 05 04 03 02 01 01 18 17 16 15 14 13 12 11 00 00 01
+        02 01 00 00  02 01 44 45 00  02 01 02 00  02 01 02 46 46 00
+        02 02 02 2f 61 02 2f 62 00 02  02 01 00 00  02 01 00 00";
+    let frozen: Vec<u8> = frozen
+        .split_whitespace()
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect();
+    assert_eq!(expected, frozen);
+}
+
+#[test]
+fn design_md_links_the_codec_spec_and_copies_none_of_it() {
+    // docs/design.md section 4 points to codec/mod.rs, the one normative
+    // source, and restates none of its bytes or tables.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/design.md");
+    let design = std::fs::read_to_string(&path).unwrap();
+    let section = design
+        .split("## 4. Block format")
+        .nth(1)
+        .and_then(|s| s.split("\n## 5.").next())
+        .expect("design.md has section 4");
+    assert!(
+        section.contains("(../crates/pledgedb-core/src/codec/mod.rs)"),
+        "section 4 links to the codec specification"
+    );
+    assert!(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/codec/mod.rs")
+            .is_file()
+    );
+    for copied in [
+        "e7 03 00 00",
+        "| bytes",
+        "`i64le`",
+        "Block format, version 1",
+        "#### ",
+    ] {
+        assert!(!section.contains(copied), "section 4 copies {copied:?}");
+    }
+    // No rustdoc-style link without a target (`[`Name`]` renders as a dead
+    // link outside rustdoc).
+    for (i, _) in section.match_indices("`]") {
+        assert_eq!(
+            section.as_bytes().get(i + 2),
+            Some(&b'('),
+            "a link without a target in section 4"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! setting, export and erasure goes through a [`Domain`], and no method of it
 //! can reach another domain (promise P2).
 
+pub mod reader;
 pub(crate) mod shared;
 
 use crate::codec::BlockView;
@@ -160,10 +161,7 @@ impl Domain {
 
     fn check_live(&self) -> Result<(), StorageError> {
         if self.shared.removed.load(Ordering::Acquire) {
-            Err(StorageError::corrupt(
-                &self.shared.dir,
-                "the domain was erased",
-            ))
+            Err(StorageError::DomainRemoved)
         } else {
             Ok(())
         }
@@ -203,32 +201,11 @@ impl Domain {
     /// Visible: flushed, inside the raw-event TTL, and not covered by a
     /// tombstone.
     pub fn scan(&self, range: TimeRange, mut f: impl FnMut(&Event)) -> Result<(), ReadError> {
-        self.check_live()?;
-        let now = self.db.config.clock.now();
-        let from = range.from.max(self.shared.retention_cutoff(now));
-        let mut filter = self.shared.erased_filter();
-        for seg in self.shared.segments_in(from, range.to) {
-            let path = seg.path.clone();
-            seg.for_each_block(|_, bytes| {
-                let view = BlockView::parse(bytes).map_err(|e| StorageError::Codec {
-                    path: path.clone(),
-                    source: e,
-                })?;
-                if view.is_empty() || view.max_ts() < from.0 || view.min_ts() >= range.to.0 {
-                    return Ok(());
-                }
-                let events = view.events().map_err(|e| StorageError::Codec {
-                    path: path.clone(),
-                    source: e,
-                })?;
-                for e in &events {
-                    if e.ts >= from && e.ts < range.to && !filter.erased(e) {
-                        f(e);
-                    }
-                }
-                Ok(())
+        self.reader(range)?
+            .scan(reader::Columns::ALL, &reader::Predicate::all(), |e| {
+                f(e);
+                std::ops::ControlFlow::Continue(())
             })?;
-        }
         Ok(())
     }
 

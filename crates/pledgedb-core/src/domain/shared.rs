@@ -70,7 +70,19 @@ impl DomainShared {
                 continue;
             };
             if let Some(day) = parse_segment_file_name(file_name) {
-                segments.insert(day, Arc::new(Segment::open(opener, &seg_dir, day)?));
+                match Segment::open(opener, &seg_dir, day) {
+                    Ok(seg) => {
+                        segments.insert(day, Arc::new(seg));
+                    }
+                    // A damaged segment never stops the directory from
+                    // opening: it is set aside and reported.
+                    Err(e) if e.is_damage() => {
+                        opener
+                            .quarantine
+                            .set_aside(&entry.path(), &e.to_string(), None)?;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
@@ -108,6 +120,35 @@ impl DomainShared {
         }
         segs.insert(day, Arc::clone(&seg));
         Ok(seg)
+    }
+
+    /// The days that have a segment file in the domain's directory, whether
+    /// or not their segment is open. The files are the truth: a segment
+    /// whose handle was dropped after a failed commit (to be reopened) is
+    /// still a day with data that purges and expiry must reach.
+    pub(crate) fn days_on_disk(&self) -> Result<std::collections::BTreeSet<Day>, StorageError> {
+        let mut days = std::collections::BTreeSet::new();
+        let entries =
+            std::fs::read_dir(&self.seg_dir).map_err(|e| StorageError::io(&self.seg_dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| StorageError::io(&self.seg_dir, e))?;
+            if let Some(day) = entry.file_name().to_str().and_then(parse_segment_file_name) {
+                days.insert(day);
+            }
+        }
+        Ok(days)
+    }
+
+    /// The open segment of a day that has a file, opening it if needed;
+    /// `None` if the day has no file.
+    pub(crate) fn existing_segment(&self, day: Day) -> Result<Option<Arc<Segment>>, StorageError> {
+        if let Some(s) = self.segments.read().get(&day) {
+            return Ok(Some(Arc::clone(s)));
+        }
+        if !self.seg_dir.join(segment_file_name(day)).exists() {
+            return Ok(None);
+        }
+        self.segment_for_write(day).map(Some)
     }
 
     /// Segments overlapping `[from, to)`.

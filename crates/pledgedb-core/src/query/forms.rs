@@ -226,7 +226,7 @@ fn session_form_stats(
                 {
                     *seen = true;
                     if let Some(fr) = fields.get_mut(&(form.to_string(), field.to_string())) {
-                        fr.hesitation_ms += u64::try_from(e.ts.0 - *t0).unwrap_or(0);
+                        fr.hesitation_ms += u64::try_from(e.ts.0.saturating_sub(*t0)).unwrap_or(0);
                         fr.hesitations += 1;
                     }
                 }
@@ -237,7 +237,7 @@ fn session_form_stats(
                     && *f == field.as_str()
                 {
                     if let Some(fr) = fields.get_mut(&(form.to_string(), field.to_string())) {
-                        fr.time_spent_ms += u64::try_from(e.ts.0 - *t0).unwrap_or(0);
+                        fr.time_spent_ms += u64::try_from(e.ts.0.saturating_sub(*t0)).unwrap_or(0);
                     }
                     open.remove(form.as_str());
                 }

@@ -38,8 +38,9 @@ impl DayRange {
     /// The `n` days ending with `last`.
     #[must_use]
     pub fn last_n(last: Day, n: u32) -> Self {
+        let back = i32::try_from(n.max(1) - 1).unwrap_or(i32::MAX);
         DayRange {
-            first: last.plus(1 - n.max(1) as i32),
+            first: last.plus(-back),
             last,
         }
     }
@@ -201,7 +202,7 @@ impl Domain {
         if days.last < days.first {
             return Err(ReadError::Invalid("the range ends before it starts".into()));
         }
-        if days.last.0 - days.first.0 >= MAX_QUERY_DAYS {
+        if i64::from(days.last.0) - i64::from(days.first.0) >= i64::from(MAX_QUERY_DAYS) {
             return Err(ReadError::Invalid(format!(
                 "a query covers at most {MAX_QUERY_DAYS} days"
             )));
@@ -253,6 +254,7 @@ impl Domain {
                 }
             }
         }
+        let mut raw_days = Vec::new();
         for (day, seg) in segments {
             if unfiltered
                 && self.rollup_usable(day, &seg)?
@@ -261,18 +263,64 @@ impl Domain {
                 out.push((day, DayRollup::clone(&r), Source::Rollup));
                 continue;
             }
-            let mut events = Vec::new();
-            self.scan(crate::domain::TimeRange::new(day.start(), day.end()), |e| {
-                if q.filters.accepts(e) {
-                    events.push(e.clone());
-                }
-            })?;
-            if !events.is_empty() {
-                out.push((day, rollup(&events), Source::Raw));
-            }
+            raw_days.push(day);
+        }
+        for (day, r) in self.raw_rollups(&raw_days, &q.filters)? {
+            out.push((day, r, Source::Raw));
         }
         out.sort_by_key(|(d, _, _)| *d);
         Ok(out)
+    }
+
+    /// The roll-ups of days computed from their raw events, filtered, one
+    /// projected scan per day (only the columns a roll-up needs, blocks the
+    /// filters rule out skipped), the days spread over the available cores.
+    fn raw_rollups(
+        &self,
+        days: &[Day],
+        filters: &Filters,
+    ) -> Result<Vec<(Day, DayRollup)>, ReadError> {
+        use crate::domain::reader::{Columns, Predicate};
+        let pred = Predicate {
+            filters: filters.clone(),
+            ..Predicate::default()
+        };
+        let one = |day: Day| -> Result<Option<(Day, DayRollup)>, ReadError> {
+            let mut events = Vec::new();
+            self.reader(crate::domain::TimeRange::new(day.start(), day.end()))?
+                .scan(Columns::ROLLUP, &pred, |e| {
+                    events.push(e.clone());
+                    std::ops::ControlFlow::Continue(())
+                })?;
+            Ok((!events.is_empty()).then(|| (day, rollup(&events))))
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(days.len());
+        if threads <= 1 {
+            return days.iter().filter_map(|d| one(*d).transpose()).collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(day) = days.get(i) else { break };
+                            mine.push(one(*day));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Vec<_>>()
+        });
+        results.into_iter().filter_map(Result::transpose).collect()
     }
 
     /// Metrics over the query's days.

@@ -56,13 +56,14 @@ pub struct SessionSummary {
     pub device: Device,
 }
 
-/// Clicks in one cell of a heatmap.
+/// Clicks in one cell of a heatmap. Edges are 64-bit: the cell of a click
+/// at `i32::MIN` may start below it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct HeatCell {
     /// Left edge of the cell, in pixels.
-    pub x: i32,
+    pub x: i64,
     /// Top edge of the cell, in pixels.
-    pub y: i32,
+    pub y: i64,
     /// Clicks inside.
     pub clicks: u64,
 }
@@ -135,7 +136,7 @@ impl Domain {
             .into_iter()
             .map(|e| ReplayStep {
                 ts: e.ts,
-                offset_ms: e.ts.0 - t0,
+                offset_ms: e.ts.0.saturating_sub(t0),
                 kind: e.kind.event_type(),
                 detail: describe(&e.kind),
                 path: e.path,
@@ -197,15 +198,16 @@ impl Domain {
                 "cell size must be 1 to 10000 pixels".into(),
             ));
         }
-        let cell = cell_px as i32;
-        let mut cells: BTreeMap<(i32, i32), u64> = BTreeMap::new();
+        // Coordinates come from trackers: any i32. In 64 bits the cell edge
+        // of every one of them is exact.
+        let cell = i64::from(cell_px);
+        let edge = |v: i32| i64::from(v).div_euclid(cell) * cell;
+        let mut cells: BTreeMap<(i64, i64), u64> = BTreeMap::new();
         self.scan(TimeRange::new(days.first.start(), days.last.end()), |e| {
             if let EventKind::Click { x, y, .. } = e.kind
                 && e.path.as_str() == page
             {
-                *cells
-                    .entry((x.div_euclid(cell) * cell, y.div_euclid(cell) * cell))
-                    .or_default() += 1;
+                *cells.entry((edge(x), edge(y))).or_default() += 1;
             }
         })?;
         let mut v: Vec<HeatCell> = cells

@@ -270,7 +270,7 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
         .filter_map(|v| {
             v.entry.map(|entry| Finished {
                 pageviews: v.pageviews,
-                duration: v.last - v.first,
+                duration: v.last.saturating_sub(v.first),
                 visitor: v.visitor,
                 entry,
                 pages: v.pages,

@@ -87,7 +87,7 @@ impl AggregateFile {
             merged.merge(r);
             crate::query::fold_rare(&mut merged, k);
             let bytes = postcard::to_allocvec(&merged)
-                .map_err(|e| StorageError::corrupt(&self.path, format!("encode roll-up: {e}")))?;
+                .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
             t.insert(day.0, bytes.as_slice())?;
         }
         tx.commit()?;
@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn an_expiry_merges_once_and_history_adds_up() {
         let tmp = tempfile::tempdir().unwrap();
-        let f = AggregateFile::open(&Opener::new(None), tmp.path()).unwrap();
+        let f = AggregateFile::open(&Opener::new(None, tmp.path()), tmp.path()).unwrap();
         let day = Day(20_000);
         f.merge(day, &rollup(3), 5).unwrap();
         f.merge_expired(day, &rollup(10), 5).unwrap();

@@ -64,8 +64,8 @@ pub(crate) struct ControlFile {
     db: parking_lot::RwLock<Database>,
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StorageError> {
-    postcard::to_allocvec(v).map_err(|e| StorageError::corrupt("", format!("encode: {e}")))
+fn encode<T: Serialize>(path: &Path, what: &'static str, v: &T) -> Result<Vec<u8>, StorageError> {
+    postcard::to_allocvec(v).map_err(|e| StorageError::encode(path, what, e))
 }
 
 fn decode<T: for<'a> Deserialize<'a>>(
@@ -123,7 +123,7 @@ impl ControlFile {
                 ),
                 None => {
                     let s = DomainSecret::generate()
-                        .map_err(|e| StorageError::corrupt(&path, format!("no randomness: {e}")))?;
+                        .map_err(|e| StorageError::randomness(&path, "the domain secret", e))?;
                     meta.insert("secret", s.to_bytes().as_slice())?;
                     s
                 }
@@ -132,7 +132,7 @@ impl ControlFile {
             settings = match existing {
                 Some(b) => decode_settings(&path, &b)?,
                 None => {
-                    meta.insert("settings", encode(defaults)?.as_slice())?;
+                    meta.insert("settings", encode(&path, "settings", defaults)?.as_slice())?;
                     defaults.clone()
                 }
             };
@@ -152,7 +152,7 @@ impl ControlFile {
     pub(crate) fn set_settings(&self, s: &DomainSettings) -> Result<(), StorageError> {
         let tx = self.db.read().begin_write()?;
         tx.open_table(META)?
-            .insert("settings", encode(s)?.as_slice())?;
+            .insert("settings", encode(&self.path, "settings", s)?.as_slice())?;
         tx.commit()?;
         Ok(())
     }
@@ -194,9 +194,12 @@ impl ControlFile {
                 events_removed: 0,
                 segments_rewritten: 0,
             };
-            log.insert(request, encode(&record)?.as_slice())?;
+            log.insert(
+                request,
+                encode(&self.path, "an erasure record", &record)?.as_slice(),
+            )?;
             tx.open_table(TOMBSTONES)?
-                .insert(tag, encode(&stone)?.as_slice())?;
+                .insert(tag, encode(&self.path, "a tombstone", &stone)?.as_slice())?;
         }
         tx.commit()?;
         Ok(stone)
@@ -220,14 +223,17 @@ impl ControlFile {
                     continue;
                 }
                 stone.purged_at = Some(now);
-                stones.insert(tag, encode(&stone)?.as_slice())?;
+                stones.insert(tag, encode(&self.path, "a tombstone", &stone)?.as_slice())?;
                 let rec = log.get(stone.request)?.map(|v| v.value().to_vec());
                 if let Some(rec) = rec {
                     let mut rec: ErasureRecord = decode(&self.path, "erasure record", &rec)?;
                     rec.purged_at = Some(now);
                     rec.events_removed = events;
                     rec.segments_rewritten = segments;
-                    log.insert(stone.request, encode(&rec)?.as_slice())?;
+                    log.insert(
+                        stone.request,
+                        encode(&self.path, "an erasure record", &rec)?.as_slice(),
+                    )?;
                 }
             }
         }
@@ -289,7 +295,7 @@ impl ControlFile {
                 Some(i) => i,
                 None => t.last()?.map_or(1, |(k, _)| k.value() + 1),
             };
-            t.insert(id, encode(rec)?.as_slice())?;
+            t.insert(id, encode(&self.path, "an import record", rec)?.as_slice())?;
         }
         tx.commit()?;
         Ok(id)
@@ -344,5 +350,30 @@ mod tests {
         let bytes = postcard::to_allocvec(&new).unwrap();
         assert_eq!(decode_settings(Path::new("x"), &bytes).unwrap(), new);
         assert!(decode_settings(Path::new("x"), &[0xff, 0xff]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+
+    struct Unencodable;
+
+    impl Serialize for Unencodable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("refused"))
+        }
+    }
+
+    #[test]
+    fn an_encode_error_names_its_file_and_record() {
+        let path = Path::new("/data/domains/shop.example/control.redb");
+        match encode(path, "settings", &Unencodable) {
+            Err(StorageError::Encode { path: p, what, .. }) => {
+                assert_eq!(p, path);
+                assert_eq!(what, "settings");
+            }
+            other => panic!("expected an encode error, got {other:?}"),
+        }
     }
 }

@@ -84,9 +84,8 @@ impl GlobalFile {
                 })?,
                 None => {
                     let mut k = [0u8; 16];
-                    getrandom::fill(&mut k).map_err(|e| {
-                        StorageError::corrupt(&self.path, format!("no randomness: {e}"))
-                    })?;
+                    getrandom::fill(&mut k)
+                        .map_err(|e| StorageError::randomness(&self.path, "the opt-out key", e))?;
                     meta.insert("opt_out_key", k.as_slice())
                         .map_err(StorageError::from)?;
                     k

@@ -5,12 +5,14 @@
 //! DATA/
 //!   pledgedb.redb                 global file: format, domain catalog, opt-out registry, salts, counters
 //!   domains/<domain>/control.redb secret, settings, tombstones, erasure log
-//!   domains/<domain>/segments/YYYY-MM-DD.redb   one file of events per UTC day
+//!   domains/<domain>/aggregates.redb   anonymous daily roll-ups of expired days (aggregate TTL)
+//!   domains/<domain>/segments/YYYY-MM-DD.redb   one file of events (and its roll-up) per UTC day
 //! ```
 
 pub(crate) mod aggregates;
 pub(crate) mod control;
 pub(crate) mod global;
+pub(crate) mod quarantine;
 pub(crate) mod segment;
 
 use crate::error::StorageError;
@@ -96,13 +98,20 @@ impl redb::StorageBackend for Boxed {
     }
 }
 
-/// Opens redb files with the engine's settings and the configured backend.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Opener(Option<std::sync::Arc<dyn BackendFactory>>);
+/// Opens redb files with the engine's settings and the configured backend,
+/// and knows the data directory's quarantine.
+#[derive(Clone, Debug)]
+pub(crate) struct Opener {
+    factory: Option<std::sync::Arc<dyn BackendFactory>>,
+    pub(crate) quarantine: std::sync::Arc<quarantine::Quarantine>,
+}
 
 impl Opener {
-    pub(crate) fn new(factory: Option<std::sync::Arc<dyn BackendFactory>>) -> Self {
-        Opener(factory)
+    pub(crate) fn new(factory: Option<std::sync::Arc<dyn BackendFactory>>, root: &Path) -> Self {
+        Opener {
+            factory,
+            quarantine: quarantine::Quarantine::load(root),
+        }
     }
 
     /// Opens a redb file, creating it if it does not exist. A new file is
@@ -115,7 +124,7 @@ impl Opener {
             return self.open_raw(path);
         }
         let new = new_path(path);
-        remove_file(&new)?;
+        clear_temporary(self, &new)?;
         let db = self.open_raw(&new)?;
         sync_file(&new)?;
         replace_file(&new, path)?;
@@ -124,15 +133,17 @@ impl Opener {
 
     /// Opens or creates a redb file in place (for temporary files).
     pub(crate) fn open_raw(&self, path: &Path) -> Result<Database, StorageError> {
-        let mut builder = Database::builder();
-        builder.set_cache_size(CACHE_BYTES);
-        match &self.0 {
-            None => Ok(builder.create(path)?),
-            Some(f) => {
-                let backend = f.backend(path).map_err(|e| StorageError::io(path, e))?;
-                Ok(builder.create_with_backend(Boxed(backend))?)
+        quarantine::guarded(path, || {
+            let mut builder = Database::builder();
+            builder.set_cache_size(CACHE_BYTES);
+            match &self.factory {
+                None => Ok(builder.create(path)?),
+                Some(f) => {
+                    let backend = f.backend(path).map_err(|e| StorageError::io(path, e))?;
+                    Ok(builder.create_with_backend(Boxed(backend))?)
+                }
             }
-        }
+        })
     }
 }
 
@@ -177,6 +188,21 @@ pub(crate) fn remove_file(path: &Path) -> Result<(), StorageError> {
         Err(e) => return Err(StorageError::io(path, e)),
     }
     sync_dir(parent_dir(path))
+}
+
+/// Clears the way for a temporary file at `tmp`: removes a leftover file,
+/// and sets aside anything else found under that name (a directory, say),
+/// so that a stray entry can never block a rewrite.
+pub(crate) fn clear_temporary(opener: &Opener, tmp: &Path) -> Result<(), StorageError> {
+    match std::fs::symlink_metadata(tmp) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StorageError::io(tmp, e)),
+        Ok(m) if m.is_file() => remove_file(tmp),
+        Ok(_) => opener
+            .quarantine
+            .set_aside(tmp, "not a file where a temporary copy is written", None)
+            .map(|_| ()),
+    }
 }
 
 /// The temporary name a file is written under before it replaces `path`.
@@ -262,7 +288,7 @@ pub(crate) fn rewrite_fresh(
 ) -> Result<Database, StorageError> {
     use redb::ReadableDatabase;
     let tmp = tmp_path(path);
-    remove_file(&tmp)?;
+    clear_temporary(opener, &tmp)?;
     {
         let mut fresh = opener.open_raw(&tmp)?;
         let mut tx = fresh.begin_write()?;

@@ -86,7 +86,7 @@ impl Segment {
             db,
             rollup_cache: parking_lot::Mutex::new((0, None)),
         };
-        seg.init()?;
+        super::quarantine::guarded(&seg.path, || seg.init())?;
         Ok(seg)
     }
 
@@ -222,13 +222,16 @@ impl Segment {
         &self,
         mut f: impl FnMut(u64, &[u8]) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        let rx = self.db.begin_read()?;
-        let t = rx.open_table(BLOCKS)?;
-        for row in t.iter()? {
-            let (k, v) = row?;
-            f(k.value(), v.value())?;
-        }
-        Ok(())
+        // A page store that panics on a damaged page fails this read only.
+        super::quarantine::guarded(&self.path, || {
+            let rx = self.db.begin_read()?;
+            let t = rx.open_table(BLOCKS)?;
+            for row in t.iter()? {
+                let (k, v) = row?;
+                f(k.value(), v.value())?;
+            }
+            Ok(())
+        })
     }
 
     /// Whether any of `tags` is in this segment's visitor index.
@@ -258,7 +261,7 @@ impl Segment {
     ) -> Result<PathBuf, StorageError> {
         let drop_keys: HashSet<u64> = drop_tags.iter().map(|t| index_key(*t)).collect();
         let tmp = tmp_path(&self.path);
-        super::remove_file(&tmp)?;
+        super::clear_temporary(&self.opener, &tmp)?;
         {
             let fresh = self.opener.open_raw(&tmp)?;
             let mut tx = fresh.begin_write()?;

@@ -14,6 +14,7 @@ mod state;
 use crate::domain::shared::DomainShared;
 use crate::error::StorageError;
 use crate::event::{Event, SessionId};
+use crate::storage::quarantine::guarded;
 use crate::time::Day;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use state::WriterState;
@@ -174,6 +175,26 @@ impl Drop for WriterPool {
     }
 }
 
+/// Runs a job on one day's segment. A panic of the page store becomes an
+/// error; a damaged file is set aside, so that the writer thread, and every
+/// other domain it serves, goes on.
+fn on_segment<T>(
+    domain: &Arc<DomainShared>,
+    day: Day,
+    job: impl FnOnce() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let path = domain
+        .seg_dir
+        .join(crate::storage::segment::segment_file_name(day));
+    let r = guarded(&path, job);
+    if let Err(e) = &r
+        && e.is_damage()
+    {
+        state::set_aside_segment(domain, day, e);
+    }
+    r
+}
+
 fn run(rx: Receiver<Msg>, cfg: WriterConfig) {
     let mut st = WriterState::new(cfg);
     while let Ok(first) = rx.recv() {
@@ -190,11 +211,15 @@ fn run(rx: Receiver<Msg>, cfg: WriterConfig) {
                 }
                 Msg::Flush(reply) => flushes.push(reply),
                 Msg::Purge { domain, day, reply } => {
-                    let r = st.commit().and_then(|()| st.purge(&domain, day));
+                    let r = st
+                        .commit_domain(&domain)
+                        .and_then(|()| on_segment(&domain, day, || st.purge(&domain, day)));
                     let _ = reply.send(r);
                 }
                 Msg::Seal { domain, day, reply } => {
-                    let r = st.commit().and_then(|()| st.seal(&domain, day));
+                    let r = st
+                        .commit_domain(&domain)
+                        .and_then(|()| on_segment(&domain, day, || st.seal(&domain, day)));
                     let _ = reply.send(r);
                 }
                 Msg::Expire {
@@ -202,7 +227,11 @@ fn run(rx: Receiver<Msg>, cfg: WriterConfig) {
                     before,
                     reply,
                 } => {
-                    let r = st.commit().and_then(|()| st.expire(&domain, before));
+                    let path = domain.seg_dir.clone();
+                    let r = guarded(&path, || {
+                        st.commit_domain(&domain)?;
+                        st.expire(&domain, before)
+                    });
                     let _ = reply.send(r);
                 }
                 Msg::Forget { domain, reply } => {

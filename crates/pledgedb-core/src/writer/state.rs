@@ -7,7 +7,8 @@ use crate::domain::shared::DomainShared;
 use crate::error::StorageError;
 use crate::event::{Event, SessionId, VisitorId};
 use crate::identity::EraseTag;
-use crate::storage::segment::{BlockFate, Segment};
+use crate::storage::quarantine::guarded;
+use crate::storage::segment::{BlockFate, Segment, segment_file_name};
 use crate::time::{Day, Timestamp};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -148,33 +149,59 @@ impl WriterState {
     /// Commits every dirty day buffer, one durable transaction per segment.
     /// On failure the buffers are kept and the next commit retries them.
     pub(super) fn commit(&mut self) -> Result<(), StorageError> {
+        self.commit_where(|_| true)
+    }
+
+    /// Commits the buffers of one domain only, so that a job on it (purge,
+    /// seal, expiry) never waits on, or fails because of, another domain.
+    pub(super) fn commit_domain(&mut self, shared: &DomainShared) -> Result<(), StorageError> {
+        self.commit_where(|name| name == shared.name)
+    }
+
+    fn commit_where(&mut self, which: impl Fn(&str) -> bool) -> Result<(), StorageError> {
+        let all = self.domains.keys().all(|n| which(n));
         let mut first_err = None;
         for d in self.domains.values_mut() {
-            if d.shared.removed.load(std::sync::atomic::Ordering::Acquire) {
+            if d.shared.removed.load(std::sync::atomic::Ordering::Acquire) || !which(&d.shared.name)
+            {
                 continue;
             }
             for (day, buf) in &mut d.days {
                 if !buf.open_dirty && buf.sealed.is_empty() && buf.new_tags.is_empty() {
                     continue;
                 }
-                let r = d.shared.segment_for_write(*day).and_then(|seg| {
-                    self.scratch.clear();
-                    let mut blocks: Vec<(u64, &[u8])> = buf
-                        .sealed
-                        .iter()
-                        .map(|(id, b)| (*id, b.as_slice()))
-                        .collect();
-                    if buf.open_dirty && !buf.open.is_empty() {
-                        encode_block(&buf.open, &mut self.scratch);
-                        blocks.push((buf.open_id, &self.scratch));
-                    }
-                    seg.write(&blocks, &buf.new_tags)
+                let path = d.shared.seg_dir.join(segment_file_name(*day));
+                let scratch = &mut self.scratch;
+                let r = guarded(&path, || {
+                    d.shared.segment_for_write(*day).and_then(|seg| {
+                        scratch.clear();
+                        let mut blocks: Vec<(u64, &[u8])> = buf
+                            .sealed
+                            .iter()
+                            .map(|(id, b)| (*id, b.as_slice()))
+                            .collect();
+                        if buf.open_dirty && !buf.open.is_empty() {
+                            encode_block(&buf.open, scratch);
+                            blocks.push((buf.open_id, scratch));
+                        }
+                        seg.write(&blocks, &buf.new_tags)
+                    })
                 });
                 match r {
                     Ok(()) => {
                         buf.sealed.clear();
                         buf.new_tags.clear();
                         buf.open_dirty = false;
+                    }
+                    Err(e) if e.is_damage() => {
+                        // The file cannot be read as a segment: it is set
+                        // aside, and the buffered events go to a fresh file
+                        // at the next commit, indexed anew.
+                        set_aside_segment(&d.shared, *day, &e);
+                        buf.seen.clear();
+                        buf.new_tags = buffered_tags(&d.shared, buf);
+                        buf.open_dirty = !buf.open.is_empty();
+                        first_err.get_or_insert(e);
                     }
                     Err(e) => {
                         // redb refuses every later operation on a file whose
@@ -191,7 +218,7 @@ impl WriterState {
                 }
             }
         }
-        if first_err.is_none() {
+        if first_err.is_none() && all {
             self.buffered = 0;
             self.evict();
         }
@@ -253,7 +280,9 @@ impl WriterState {
             d.sessions
                 .retain(|v, (_, s)| !filter.visitor_erased(*v) && !filter.session_erased(*s));
         }
-        let Some(seg) = shared.segments.read().get(&day).cloned() else {
+        // A day whose handle was dropped after a failed commit is opened
+        // again here: a purge never skips a file that holds data.
+        let Some(seg) = shared.existing_segment(day)? else {
             return Ok(outcome);
         };
         let drop_tags: HashSet<EraseTag> =
@@ -323,6 +352,10 @@ impl WriterState {
         if let Some(d) = self.domains.get_mut(&shared.name) {
             d.days.retain(|day, _| *day >= before);
         }
+        // Every file of an expired day, open or not, is reached.
+        for day in shared.days_on_disk()?.range(..before) {
+            shared.existing_segment(*day)?;
+        }
         let doomed: Vec<(Day, Arc<Segment>)> = {
             let mut segs = shared.segments.write();
             let keep = segs.split_off(&before);
@@ -385,7 +418,7 @@ impl WriterState {
         let blocks = pack_blocks(&events);
         drop(events);
         let bytes = postcard::to_allocvec(&rollup)
-            .map_err(|e| StorageError::corrupt(&seg.path, format!("encode roll-up: {e}")))?;
+            .map_err(|e| StorageError::encode(&seg.path, "a roll-up", e))?;
         let tmp = seg.write_rewrite(
             |_, _| Ok(BlockFate::Keep),
             Some(&blocks),
@@ -413,6 +446,36 @@ impl WriterState {
             self.domains.remove(&shared.name);
         }
     }
+}
+
+/// Sets aside a segment whose file is damaged: it leaves the domain's map
+/// (no read sees it again) and moves to the quarantine.
+pub(super) fn set_aside_segment(shared: &DomainShared, day: Day, e: &StorageError) {
+    let removed = shared.segments.write().remove(&day);
+    drop(removed);
+    let path = shared.seg_dir.join(segment_file_name(day));
+    if path.exists() {
+        let _ = shared
+            .opener
+            .quarantine
+            .set_aside(&path, &e.to_string(), None);
+    }
+}
+
+/// The erase tags of every visitor in a day buffer's uncommitted blocks.
+fn buffered_tags(shared: &DomainShared, buf: &mut DayBuf) -> Vec<EraseTag> {
+    let mut visitors: HashSet<VisitorId> = buf.open.iter().map(|e| e.visitor).collect();
+    for (_, bytes) in &buf.sealed {
+        if let Ok(v) = BlockView::parse(bytes).and_then(|b| b.visitors()) {
+            visitors.extend(v.into_iter().map(VisitorId));
+        }
+    }
+    visitors.remove(&VisitorId::ANONYMOUS);
+    buf.seen = visitors.clone();
+    visitors
+        .into_iter()
+        .map(|v| shared.secret.visitor_tag(v))
+        .collect()
 }
 
 /// The erase tags of events' visitors and sessions, computed once each.
