@@ -193,3 +193,49 @@ fn a_five_month_old_log_goes_to_the_aggregates_and_exits_zero() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
 }
+
+#[test]
+fn a_truncated_gzip_fails_and_then_resumes() {
+    use std::io::Write;
+    let env = Env::new();
+    let data = env.data_str();
+    let text = log(40, 30);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::write(env.path().join("cut.log.gz"), &gz[..gz.len() * 2 / 3]).unwrap();
+    std::fs::write(env.path().join("full.log.gz"), &gz).unwrap();
+    let o = env.run(
+        &[&data, "import", "cut.log.gz", "--domain", "d.example"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let first = row(&stdout(&o), "ingested").unwrap();
+    assert!(first > 0 && first < 180, "{}", describe(&o));
+    let o = env.run(
+        &[&data, "import", "full.log.gz", "--domain", "d.example"],
+        None,
+    );
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("resumed: the first"),
+        "{}",
+        describe(&o)
+    );
+    assert_eq!(
+        row(&stdout(&o), "ingested").unwrap() + first,
+        180,
+        "{}",
+        describe(&o)
+    );
+    let o = env.run(
+        &[&data, "import", "full.log.gz", "--domain", "d.example"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("refused as a repeat"),
+        "{}",
+        describe(&o)
+    );
+}
