@@ -136,6 +136,14 @@ pub const FEED_READERS: &[&str] = &[
     "Player FM",
     "CastBox",
     "iCatcher",
+    "iTunes",
+    "Spotify",
+    "Stitcher",
+    "Podchaser",
+    "Podcast Republic",
+    "Breaker",
+    "Bloglines",
+    "RSS Bandit",
 ];
 
 /// HTTP libraries and command-line tools, matched case-insensitively
@@ -176,7 +184,9 @@ pub const HTTP_LIBRARIES: &[&str] = &[
     "axios",
     "node-fetch",
     "undici",
+    "got",
     "Deno",
+    "Bun",
     "libwww-perl",
     "lwp-request",
     "LWP::Simple",
@@ -185,6 +195,7 @@ pub const HTTP_LIBRARIES: &[&str] = &[
     "GuzzleHttp",
     "Guzzle",
     "PHP",
+    "WordPress",
     "Zend_Http_Client",
     "Symfony HttpClient",
     "HTTPie",
@@ -546,6 +557,10 @@ mod tests {
         "Podcasts/1650.20 CFNetwork/1408.0.4 Darwin/22.5.0",
         "PodcastAddict/v5 (+https://podcastaddict.com/; Android podcast app)",
         "gPodder/3.11.1 (+http://gpodder.org/) Linux",
+        "iTunes/12.12 (Macintosh; OS X 13.4) AppleWebKit/615.2.9",
+        "Spotify/1.0",
+        "Mozilla/5.0 (compatible; Feeder.co/2.0)",
+        "Elfeed/3.4.1",
     ];
 
     const LIBRARIES: &[&str] = &[
@@ -572,6 +587,10 @@ mod tests {
         "PostmanRuntime/7.36.0",
         "Jakarta Commons-HttpClient/3.1",
         "Dart/3.2 (dart:io)",
+        "got (https://github.com/sindresorhus/got)",
+        "WordPress/6.4.2; https://blog.example",
+        "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3803",
+        "Bun/1.0.25",
     ];
 
     #[test]
@@ -600,6 +619,20 @@ mod tests {
             for (ua, _) in table {
                 assert_eq!(bot_class(ua), None, "for {ua}");
             }
+        }
+        // People's browsers and in-app browsers that name many products.
+        for ua in [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/21E219 [FBAN/FBIOS;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.4;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A.240405.002; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/124.0.6367.54 Mobile Safari/537.36 Instagram 327.0.0.34.120 Android",
+            "Mozilla/5.0 (Linux; U; Android 10; en-US; RMX2030 Build/QKQ1.200209.002) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/78.0.3904.108 UCBrowser/13.4.0.1306 Mobile Safari/537.36",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 YaBrowser/24.4.0.0 Safari/537.36",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Vivaldi/6.7",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 DuckDuckGo/7 Safari/605.1.15",
+            "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        ] {
+            assert_eq!(bot_class(ua), None, "for {ua}");
+            assert_ne!(classify(ua).device, Device::Bot, "for {ua}");
         }
         for (ua, _) in BOT {
             assert_eq!(bot_class(ua), Some(BotClass::Crawler), "for {ua}");
