@@ -353,7 +353,13 @@ impl ImportSummary {
     #[must_use]
     pub fn repeat_text(&self) -> String {
         match self.repeat {
-            Repeat::New => "new input: recorded, so importing it again is refused".to_string(),
+            Repeat::New if self.stored() > 0 => {
+                "new input: recorded, so importing it again is refused".to_string()
+            }
+            Repeat::New => {
+                "new input: not recorded, since nothing was stored; it can be imported again"
+                    .to_string()
+            }
             Repeat::Resumed { lines } => format!(
                 "resumed: the first {lines} lines were imported by an earlier run and skipped"
             ),
