@@ -86,7 +86,11 @@ impl DomainShared {
             }
         }
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
-        let aggregates = crate::storage::aggregates::AggregateFile::open(opener, &dir)?;
+        let aggregates = crate::storage::aggregates::AggregateFile::open(
+            opener,
+            &dir,
+            settings.min_aggregate_visitors,
+        )?;
         Ok(DomainShared {
             opener: opener.clone(),
             name: name.to_string(),

@@ -15,8 +15,19 @@ pub(crate) const DAYS: TableDefinition<i32, &[u8]> = TableDefinition::new("days"
 /// the day twice.
 pub(crate) const EXPIRED: TableDefinition<i32, ()> = TableDefinition::new("expired");
 
+/// The `k` every stored roll-up is folded with (key `"k"`): a file written
+/// before the fold existed, or under another `k`, is folded when opened.
+pub(crate) const FOLDED: TableDefinition<&str, u32> = TableDefinition::new("folded");
+
 /// File name of the aggregate file inside a domain's directory.
 pub(crate) const AGGREGATE_FILE: &str = "aggregates.redb";
+
+/// Copies every table of the file (for a fresh rewrite).
+fn copy_all(rx: &redb::ReadTransaction, tx: &redb::WriteTransaction) -> Result<(), StorageError> {
+    super::copy_table(rx, tx, DAYS)?;
+    super::copy_table(rx, tx, EXPIRED)?;
+    super::copy_table(rx, tx, FOLDED)
+}
 
 pub(crate) struct AggregateFile {
     opener: Opener,
@@ -25,13 +36,47 @@ pub(crate) struct AggregateFile {
 }
 
 impl AggregateFile {
-    pub(crate) fn open(opener: &Opener, dir: &Path) -> Result<AggregateFile, StorageError> {
+    /// Opens (or creates) the aggregate file of a domain whose
+    /// `min_aggregate_visitors` is `k`. If its roll-ups were not folded with
+    /// `k` (a file from before the fold existed, or `k` changed since), every
+    /// stored day is folded now and the file written fresh, so no freed page
+    /// keeps a rare row. A roll-up that cannot be decoded is left as it is
+    /// (reads report it).
+    pub(crate) fn open(opener: &Opener, dir: &Path, k: u32) -> Result<AggregateFile, StorageError> {
         let path = dir.join(AGGREGATE_FILE);
-        let db = opener.open(&path)?;
+        let mut db = opener.open(&path)?;
         let tx = db.begin_write()?;
-        tx.open_table(DAYS)?;
-        tx.open_table(EXPIRED)?;
+        let mut refolded = false;
+        {
+            let mut days = tx.open_table(DAYS)?;
+            tx.open_table(EXPIRED)?;
+            let mut folded = tx.open_table(FOLDED)?;
+            let done = folded.get("k")?.map(|v| v.value());
+            if done != Some(k) {
+                let rows: Vec<(i32, Vec<u8>)> = days
+                    .iter()?
+                    .map(|r| r.map(|(d, v)| (d.value(), v.value().to_vec())))
+                    .collect::<Result<_, _>>()?;
+                for (day, bytes) in rows {
+                    let Ok(mut r) = postcard::from_bytes::<DayRollup>(&bytes) else {
+                        continue;
+                    };
+                    let before = r.clone();
+                    crate::query::fold_rare(&mut r, k);
+                    if r != before {
+                        let b = postcard::to_allocvec(&r)
+                            .map_err(|e| StorageError::encode(&path, "a roll-up", e))?;
+                        days.insert(day, b.as_slice())?;
+                        refolded = true;
+                    }
+                }
+                folded.insert("k", k)?;
+            }
+        }
         tx.commit()?;
+        if refolded {
+            db = super::rewrite_fresh(opener, &path, &db, copy_all)?;
+        }
         Ok(AggregateFile {
             opener: opener.clone(),
             path,
@@ -140,10 +185,7 @@ impl AggregateFile {
         }
         tx.commit()?;
         if n > 0 {
-            let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
-                super::copy_table(rx, tx, DAYS)?;
-                super::copy_table(rx, tx, EXPIRED)
-            })?;
+            let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, copy_all)?;
             *db = fresh;
         }
         Ok(n)
@@ -187,7 +229,7 @@ mod tests {
     #[test]
     fn an_expiry_merges_once_and_history_adds_up() {
         let tmp = tempfile::tempdir().unwrap();
-        let f = AggregateFile::open(&Opener::new(None, tmp.path()), tmp.path()).unwrap();
+        let f = AggregateFile::open(&Opener::new(None, tmp.path()), tmp.path(), 5).unwrap();
         let day = Day(20_000);
         f.merge(day, &rollup(3), 5).unwrap();
         f.merge_expired(day, &rollup(10), 5).unwrap();
@@ -207,5 +249,42 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn opening_folds_a_file_written_without_the_fold_or_with_another_k() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opener = Opener::new(None, tmp.path());
+        let day = Day(20_001);
+        {
+            // As an older version wrote it: no fold, no marker.
+            let f = AggregateFile::open(&opener, tmp.path(), 1).unwrap();
+            let mut r = rollup(4);
+            let mut rare = Agg::default();
+            rare.visitors.insert(1);
+            rare.pageviews = 1;
+            r.by.entry(crate::query::Dimension::Page)
+                .or_default()
+                .insert("/account/jane-doe".into(), rare);
+            f.merge(day, &r, 1).unwrap();
+        }
+        let path = tmp.path().join(AGGREGATE_FILE);
+        let has = |needle: &[u8]| {
+            let b = std::fs::read(&path).unwrap();
+            b.windows(needle.len()).any(|w| w == needle)
+        };
+        assert!(has(b"/account/jane-doe"));
+        let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
+        let r = &f.range(DayRange::new(day, day)).unwrap()[0].1;
+        let pages = &r.by[&crate::query::Dimension::Page];
+        assert!(pages.contains_key("/p"));
+        assert!(!pages.contains_key("/account/jane-doe"));
+        assert_eq!(pages[crate::query::OTHER].pageviews, 1);
+        assert_eq!(r.totals.pageviews, 4);
+        drop(f);
+        assert!(!has(b"/account/jane-doe"));
+        // Opening again with the same k changes nothing.
+        let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
+        assert_eq!(&f.range(DayRange::new(day, day)).unwrap()[0].1, r);
     }
 }
