@@ -44,6 +44,15 @@ fn scenario(seal_first: bool) -> (Env, pledgedb::Db) {
             .unwrap();
     }
     db.flush().unwrap();
+    // k = 1: this test is about the tombstones, not the fold of rare rows
+    // (tests/aggregate_fold.rs), which would hide the kept page too.
+    db.domain("a.example")
+        .unwrap()
+        .set_settings(pledgedb::DomainSettings {
+            min_aggregate_visitors: 1,
+            ..pledgedb::DomainSettings::default()
+        })
+        .unwrap();
     if seal_first {
         // The day is over: this pass seals it (stores its roll-up).
         let r = db.compact_now().unwrap();

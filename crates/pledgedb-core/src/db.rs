@@ -391,10 +391,10 @@ pub(crate) enum Prepared {
 }
 
 /// The events of one domain in a batch, and the positions of their results.
-struct Group {
-    shared: Arc<DomainShared>,
-    pending: Vec<crate::writer::Pending>,
-    results: Vec<usize>,
+pub(crate) struct Group {
+    pub(crate) shared: Arc<DomainShared>,
+    pub(crate) pending: Vec<crate::writer::Pending>,
+    pub(crate) results: Vec<usize>,
 }
 
 /// Which writer thread owns a domain.
@@ -420,7 +420,11 @@ impl DbInner {
 
     /// Sends each group of a batch to its writer; the hits of a group that
     /// could not be sent, and only those, become `Closed`.
-    fn send_groups(&self, groups: Vec<Group>, results: &mut [Result<Ingested, IngestError>]) {
+    pub(crate) fn send_groups(
+        &self,
+        groups: Vec<Group>,
+        results: &mut [Result<Ingested, IngestError>],
+    ) {
         for g in groups {
             let sent = self.send(
                 g.shared.writer,
@@ -538,6 +542,20 @@ impl DbInner {
     /// the gate drops writes nothing: no domain, no file, no catalog entry
     /// (promise P3); only the in-memory drop counter moves.
     pub(crate) fn prepare(&self, hit: Hit) -> Result<Prepared, IngestError> {
+        self.prepare_with(hit, None)
+    }
+
+    /// [`prepare`](Self::prepare), or, with `history = Some(days)`, the same
+    /// pipeline for an import of history (`crate::history`): hits up to
+    /// `days` in the past are accepted (instead of `Limits::max_past_days`),
+    /// and only those older than the aggregate retention are dropped as
+    /// expired; the caller routes events past the raw retention to the
+    /// aggregate file.
+    pub(crate) fn prepare_with(
+        &self,
+        hit: Hit,
+        history: Option<i64>,
+    ) -> Result<Prepared, IngestError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(IngestError::Closed);
         }
@@ -551,7 +569,11 @@ impl DbInner {
         }
         self.config.limits.check(&hit)?;
         let now = self.config.clock.now();
-        let ts = ingest::resolve_time(&hit, now, &self.config.limits)?;
+        let limits = crate::limits::Limits {
+            max_past_days: history.unwrap_or(self.config.limits.max_past_days),
+            ..self.config.limits
+        };
+        let ts = ingest::resolve_time(&hit, now, &limits)?;
         // A domain not created yet is judged by the settings it would get.
         let settings = match &existing {
             Some(shared) => Arc::clone(&*shared.settings.read()),
@@ -569,7 +591,11 @@ impl DbInner {
         if let Err(r) = ingest::screen(&hit, &settings) {
             return Ok(self.dropped(r));
         }
-        if ts < settings.retention.cutoff(now) {
+        let cutoff = match history {
+            None => settings.retention.cutoff(now),
+            Some(_) => crate::history::aggregate_cutoff(&settings.retention, now),
+        };
+        if ts < cutoff {
             return Ok(self.dropped(DropReason::Expired));
         }
         let shared = match existing {

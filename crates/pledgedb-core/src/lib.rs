@@ -36,6 +36,7 @@ pub mod error;
 pub mod event;
 pub mod geo;
 mod health;
+pub mod history;
 pub mod hit;
 mod identity;
 mod ingest;
@@ -66,6 +67,7 @@ pub use event::{
     VisitorId,
 };
 pub use health::{Health, JobFailure, OverduePurge};
+pub use history::{History, HistoryIngested, ImportRecord};
 pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;

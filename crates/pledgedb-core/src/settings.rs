@@ -109,8 +109,18 @@ impl Default for ConsentPolicy {
 /// name ([`crate::sensitive::SENSITIVE_SUBSTRINGS`]).
 pub const DEFAULT_SENSITIVE_NAMES: &[&str] = sensitive::SENSITIVE_TOKENS;
 
+/// Default of [`DomainSettings::min_aggregate_visitors`].
+pub const DEFAULT_MIN_AGGREGATE_VISITORS: u32 = 5;
+
+/// Largest accepted [`DomainSettings::min_aggregate_visitors`].
+pub const MAX_MIN_AGGREGATE_VISITORS: u32 = 1000;
+
+fn default_min_aggregate_visitors() -> u32 {
+    DEFAULT_MIN_AGGREGATE_VISITORS
+}
+
 /// Everything configurable about one domain.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainSettings {
     /// Retention of raw events, aggregates and tombstones.
     pub retention: Retention,
@@ -121,6 +131,28 @@ pub struct DomainSettings {
     /// (patterns of up to three letters or digits match the start of a word
     /// of the name).
     pub sensitive_fields: Vec<String>,
+    /// The `k` of the long-lived aggregates (promises P6, P7): when a day's
+    /// roll-up moves to the aggregate file, every breakdown row (a page,
+    /// entry page, referrer, country, device or browser) seen by fewer than
+    /// this many distinct visitors is folded into one
+    /// [`OTHER`](crate::query::rollup::OTHER) row of its dimension
+    /// (`query::rollup::fold_rare`), so no kept row points at one person.
+    /// Totals are not changed. 1 keeps every row. Default 5; 1 to 1,000.
+    /// Absent from control files written before it existed: they load with
+    /// the default.
+    #[serde(default = "default_min_aggregate_visitors")]
+    pub min_aggregate_visitors: u32,
+}
+
+impl Default for DomainSettings {
+    fn default() -> Self {
+        DomainSettings {
+            retention: Retention::default(),
+            consent: ConsentPolicy::default(),
+            sensitive_fields: Vec::new(),
+            min_aggregate_visitors: DEFAULT_MIN_AGGREGATE_VISITORS,
+        }
+    }
 }
 
 impl DomainSettings {
@@ -136,6 +168,12 @@ impl DomainSettings {
             .any(|p| p.is_empty() || p.len() > 64)
         {
             return Err("sensitive field patterns must be 1 to 64 bytes".into());
+        }
+        if !(1..=MAX_MIN_AGGREGATE_VISITORS).contains(&self.min_aggregate_visitors) {
+            return Err(format!(
+                "min_aggregate_visitors must be between 1 and {MAX_MIN_AGGREGATE_VISITORS}, not {}",
+                self.min_aggregate_visitors
+            ));
         }
         Ok(())
     }

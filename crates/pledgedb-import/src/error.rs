@@ -127,6 +127,28 @@ pub enum ImportError {
         /// What was done, including the failed batch.
         summary: Box<ImportSummary>,
     },
+    /// The input's first lines are those of an input recorded as imported,
+    /// but it differs from that input at this line. Nothing was stored:
+    /// [`import_file`](crate::import_file) reads the file again as a new
+    /// input; a stream cannot be read again, so import it with
+    /// [`ImportOptions::again`](crate::ImportOptions::again).
+    #[error(
+        "the input starts like one imported before but differs from it at line {line}; nothing was stored (import it with --again)"
+    )]
+    Diverged {
+        /// The first line known to differ.
+        line: u64,
+        /// What was read.
+        summary: Box<ImportSummary>,
+    },
+    /// The domain's import records could not be read or written.
+    #[error("the import records failed: {source} (after {})", .summary.brief())]
+    Records {
+        /// The engine's error.
+        source: pledgedb_core::DomainError,
+        /// What was done.
+        summary: Box<ImportSummary>,
+    },
     /// Every hit was handed to the engine but the final flush failed: the
     /// hits may not be durable.
     #[error("flushing the imported hits failed: {source} (after {})", .summary.brief())]
@@ -149,6 +171,8 @@ impl ImportError {
             | ImportError::Io { summary, .. }
             | ImportError::DomainRequired { summary, .. }
             | ImportError::Ingest { summary, .. }
+            | ImportError::Diverged { summary, .. }
+            | ImportError::Records { summary, .. }
             | ImportError::Flush { summary, .. } => Some(summary),
         }
     }

@@ -34,9 +34,12 @@
 //! From access logs, by default ([`ImportOptions::default`]): responses
 //! other than 2xx (redirects, `304 Not Modified`, errors), methods other than
 //! `GET` and `HEAD`, requests for static assets by extension
-//! ([`DEFAULT_ASSET_EXTENSIONS`]), and crawlers (user agents the engine's
-//! [`classify`](pledgedb_core::ua::classify) calls [`Device::Bot`](pledgedb_core::Device::Bot)).
-//! Crawlers are also skipped from Plausible payloads. Every skipped line is
+//! ([`DEFAULT_ASSET_EXTENSIONS`]), and bots (user agents the engine's
+//! [`classify`](pledgedb_core::ua::classify) calls [`Device::Bot`](pledgedb_core::Device::Bot)):
+//! crawlers, feed readers and HTTP libraries, each under its own filter
+//! ([`ImportOptions::keep_feed_readers`] and
+//! [`ImportOptions::keep_http_libraries`] keep the last two). Bots are also
+//! skipped from Plausible payloads. Every skipped line is
 //! counted in the [`ImportSummary`] under the first filter that matched.
 //!
 //! # Privacy
@@ -48,13 +51,23 @@
 //! of this crate contains an IP address or any part of an input line: a
 //! problem line is reported by its number and the name of its problem.
 //!
+//! # Old logs
+//!
+//! Hits go to the engine through [`Db::history`](pledgedb_core::Db::history):
+//! those inside the domain's raw-event retention become raw events as with
+//! [`Db::ingest_batch`](pledgedb_core::Db::ingest_batch); those of older
+//! days are counted in the day roll-ups of the domain's aggregate file
+//! (anonymous, rare rows folded into `(other)`), so old logs can be imported
+//! and then deleted. [`ImportOptions::max_past_days`] and
+//! [`ImportOptions::since`] widen the accepted past window for one run.
+//!
 //! # Importing twice
 //!
-//! Imports are **not idempotent**. An access-log line has nothing the
-//! engine could use to recognise it as already stored (no event id, and the
-//! cookieless visitor hash changes with the daily salt), so importing the
-//! same file twice counts every page view twice. The summary's text says so;
-//! keep track of what was imported, or import into a fresh data directory.
+//! Each domain keeps records of the inputs imported into it ([`fingerprint`]):
+//! an input imported before is refused ([`Repeat::Refused`]), one whose
+//! import stopped part-way resumes after the lines already consumed
+//! ([`Repeat::Resumed`]), and [`ImportOptions::again`] imports it anyway.
+//! When a run stores nothing, [`ImportSummary::nothing_stored`] says why.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -62,6 +75,7 @@
 pub mod access_log;
 mod detect;
 mod error;
+pub mod fingerprint;
 mod import;
 mod input;
 mod json;
@@ -77,4 +91,4 @@ pub use error::{ImportError, LineError};
 pub use import::{PROGRESS_EVERY_LINES, import, import_file};
 pub use options::{DEFAULT_ASSET_EXTENSIONS, ImportOptions};
 pub use parser::{Filter, LineOutcome, LineParser};
-pub use summary::{Brief, ImportSummary, Issues, LineIssue, Progress};
+pub use summary::{Brief, ImportSummary, Issues, LineIssue, Progress, Repeat};

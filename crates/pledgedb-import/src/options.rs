@@ -2,6 +2,8 @@
 
 use crate::Format;
 use crate::error::ImportError;
+use pledgedb_core::Day;
+use pledgedb_core::history::MAX_HISTORY_DAYS;
 use pledgedb_core::limits::validate_domain_name;
 use std::ops::RangeInclusive;
 
@@ -80,12 +82,35 @@ pub struct ImportOptions {
     /// Extensions (without the dot, any case) of paths that are static
     /// assets. Default: [`DEFAULT_ASSET_EXTENSIONS`].
     pub asset_extensions: Vec<String>,
-    /// Skip requests whose user agent the engine classifies as a crawler
-    /// ([`pledgedb_core::ua::classify`] gives `Device::Bot`). Default: true.
+    /// Skip requests whose user agent the engine classifies as a bot
+    /// ([`pledgedb_core::ua::classify`] gives `Device::Bot`): crawlers, feed
+    /// readers and HTTP libraries ([`pledgedb_core::ua::bot_class`]), each
+    /// counted under its own filter. Default: true.
     pub filter_bots: bool,
+    /// With `filter_bots`, still import requests of feed readers and podcast
+    /// apps ([`BotClass::FeedReader`](pledgedb_core::ua::BotClass)); the
+    /// engine records them as device `bot`. Default: false.
+    pub keep_feed_readers: bool,
+    /// With `filter_bots`, still import requests of HTTP libraries and
+    /// command-line tools ([`BotClass::HttpLibrary`](pledgedb_core::ua::BotClass));
+    /// the engine records them as device `bot`. Default: false.
+    pub keep_http_libraries: bool,
     /// How many malformed and how many rejected lines the summary lists (it
     /// counts them all). Default 20.
     pub max_reported: usize,
+    /// Accept hits up to this many days old in this run (1 to 36,500),
+    /// instead of the engine's [`Limits::max_past_days`](pledgedb_core::Limits)
+    /// (3,650). Hits older than the domain's raw-event retention go to the
+    /// day roll-ups of its aggregate file; hits older than its aggregate
+    /// retention are dropped as expired. Default: `None`.
+    pub max_past_days: Option<i64>,
+    /// Accept hits from this day on in this run (the same as the matching
+    /// `max_past_days`; with both, the wider window wins). Default: `None`.
+    pub since: Option<Day>,
+    /// Import an input even if its domain's records say it was imported
+    /// before (its hits are then stored again), and do not skip the lines an
+    /// interrupted run already imported. Default: false.
+    pub again: bool,
 }
 
 impl Default for ImportOptions {
@@ -102,7 +127,12 @@ impl Default for ImportOptions {
                 .map(|e| (*e).to_string())
                 .collect(),
             filter_bots: true,
+            keep_feed_readers: false,
+            keep_http_libraries: false,
             max_reported: 20,
+            max_past_days: None,
+            since: None,
+            again: false,
         }
     }
 }
@@ -137,6 +167,42 @@ impl ImportOptions {
                 "max_line_bytes must be at least 1".into(),
             ));
         }
+        if let Some(d) = self.max_past_days
+            && !(1..=MAX_HISTORY_DAYS).contains(&d)
+        {
+            return Err(ImportError::Options(format!(
+                "max_past_days must be between 1 and {MAX_HISTORY_DAYS}"
+            )));
+        }
         Ok(())
+    }
+
+    /// The past window of this run at `today`, in days (`None`: the
+    /// engine's default).
+    ///
+    /// # Errors
+    ///
+    /// [`ImportError::Options`] if `since` is after `today` or more than
+    /// 36,500 days before it.
+    pub fn window_days(&self, today: Day) -> Result<Option<i64>, ImportError> {
+        let since = match self.since {
+            None => None,
+            Some(d) => {
+                let days = i64::from(today.0) - i64::from(d.0) + 1;
+                if days < 1 {
+                    return Err(ImportError::Options("since is in the future".into()));
+                }
+                if days > MAX_HISTORY_DAYS {
+                    return Err(ImportError::Options(format!(
+                        "since is more than {MAX_HISTORY_DAYS} days ago"
+                    )));
+                }
+                Some(days)
+            }
+        };
+        Ok(match (self.max_past_days, since) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        })
     }
 }

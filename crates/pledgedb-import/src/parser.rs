@@ -5,8 +5,8 @@ use crate::access_log::{LogLine, parse_combined, parse_common};
 use crate::error::LineError;
 use crate::options::ImportOptions;
 use crate::{Format, ndjson, plausible};
-use pledgedb_core::ua::classify;
-use pledgedb_core::{Device, Hit, HitKind};
+use pledgedb_core::ua::{BotClass, bot_class};
+use pledgedb_core::{Hit, HitKind};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -23,6 +23,12 @@ pub enum Filter {
     Method,
     /// A crawler's user agent.
     Bot,
+    /// A feed reader's or podcast app's user agent
+    /// ([`BotClass::FeedReader`]).
+    FeedReader,
+    /// An HTTP library's or command-line tool's user agent
+    /// ([`BotClass::HttpLibrary`]).
+    HttpLibrary,
 }
 
 /// What became of one line.
@@ -55,7 +61,9 @@ pub struct LineParser {
     keep_methods: Vec<String>,
     assets: Vec<String>,
     filter_bots: bool,
-    bots: HashMap<String, bool>,
+    keep_feed_readers: bool,
+    keep_http_libraries: bool,
+    bots: HashMap<String, Option<BotClass>>,
 }
 
 impl LineParser {
@@ -75,6 +83,8 @@ impl LineParser {
                 .filter(|e| !e.is_empty())
                 .collect(),
             filter_bots: opts.filter_bots,
+            keep_feed_readers: opts.keep_feed_readers,
+            keep_http_libraries: opts.keep_http_libraries,
             bots: HashMap::new(),
         }
     }
@@ -99,10 +109,13 @@ impl LineParser {
             Format::Plausible => {
                 let start = out.len();
                 let n = plausible::parse_line(line, self.default_domain.as_deref(), out)?;
-                let ua = out.get(start).and_then(|h| h.user_agent.as_deref());
-                if self.filter_bots && ua.is_some_and(|ua| self.is_bot(ua)) {
+                let ua = out
+                    .get(start)
+                    .and_then(|h| h.user_agent.clone())
+                    .unwrap_or_default();
+                if let Some(f) = self.bot_filter(&ua) {
                     out.truncate(start);
-                    return Ok(LineOutcome::Filtered(Filter::Bot));
+                    return Ok(LineOutcome::Filtered(f));
                 }
                 Ok(LineOutcome::Hits(n))
             }
@@ -143,11 +156,10 @@ impl LineParser {
         {
             return Ok(LineOutcome::Filtered(Filter::Asset));
         }
-        if self.filter_bots
-            && let Some(ua) = l.user_agent
-            && self.is_bot(ua)
+        if let Some(ua) = l.user_agent
+            && let Some(f) = self.bot_filter(ua)
         {
-            return Ok(LineOutcome::Filtered(Filter::Bot));
+            return Ok(LineOutcome::Filtered(f));
         }
         let domain = match (l.vhost, &self.default_domain) {
             (Some(v), _) => v.to_ascii_lowercase(),
@@ -173,17 +185,29 @@ impl LineParser {
         Ok(LineOutcome::Hits(1))
     }
 
-    /// Whether the engine would classify `ua` as a crawler, cached.
-    fn is_bot(&mut self, ua: &str) -> bool {
-        if let Some(&b) = self.bots.get(ua) {
-            return b;
+    /// The filter that skips a request with user agent `ua`, if any: a
+    /// crawler, feed reader or HTTP library (as the engine classifies it,
+    /// cached), unless the options keep that class.
+    fn bot_filter(&mut self, ua: &str) -> Option<Filter> {
+        if !self.filter_bots || ua.is_empty() {
+            return None;
         }
-        let b = classify(ua).device == Device::Bot;
-        if self.bots.len() >= BOT_CACHE_ENTRIES {
-            self.bots.clear();
+        let class = match self.bots.get(ua) {
+            Some(&c) => c,
+            None => {
+                let c = bot_class(ua);
+                if self.bots.len() >= BOT_CACHE_ENTRIES {
+                    self.bots.clear();
+                }
+                self.bots.insert(ua.to_owned(), c);
+                c
+            }
+        };
+        match class? {
+            BotClass::Crawler => Some(Filter::Bot),
+            BotClass::FeedReader => (!self.keep_feed_readers).then_some(Filter::FeedReader),
+            BotClass::HttpLibrary => (!self.keep_http_libraries).then_some(Filter::HttpLibrary),
         }
-        self.bots.insert(ua.to_owned(), b);
-        b
     }
 }
 

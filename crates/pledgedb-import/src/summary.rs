@@ -52,18 +52,46 @@ impl Issues {
     }
 }
 
+/// What the import records of the domain made of this input (see
+/// [`fingerprint`](crate::fingerprint)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Repeat {
+    /// Not imported before (or no record could be kept: no line named a
+    /// domain).
+    #[default]
+    New,
+    /// An earlier run stopped part-way: its first `lines` lines were skipped
+    /// and the rest imported.
+    Resumed {
+        /// Lines the earlier runs had imported.
+        lines: u64,
+    },
+    /// Imported before, in full: refused, nothing was stored. Import it
+    /// again with [`ImportOptions::again`](crate::ImportOptions::again).
+    Refused {
+        /// Lines the earlier import consumed.
+        lines: u64,
+    },
+    /// Imported before, and imported again because of
+    /// [`ImportOptions::again`](crate::ImportOptions::again).
+    Again,
+}
+
 /// What an import did.
 ///
 /// Every line read is counted once, in exactly one of: [`blank`](Self::blank),
 /// [`malformed`](Self::malformed), one of the `filtered_*` counters, or as a
-/// line that produced hits ([`hit_lines`](Self::hit_lines)). Every hit handed
-/// to the engine is counted once, in exactly one of
-/// [`ingested`](Self::ingested), [`ingested_anonymous`](Self::ingested_anonymous),
+/// line that produced hits ([`hit_lines`](Self::hit_lines)), or as
+/// [`already_imported`](Self::already_imported). Every hit handed to the
+/// engine is counted once, in exactly one of [`ingested`](Self::ingested),
+/// [`ingested_anonymous`](Self::ingested_anonymous),
+/// [`aggregated`](Self::aggregated), [`aggregated_anonymous`](Self::aggregated_anonymous),
 /// a `dropped_*` counter, or [`rejected`](Self::rejected).
 ///
-/// Imports are **not idempotent**: the engine has no key by which it could
-/// recognise a hit it has already stored, so importing the same input twice
-/// stores its hits twice.
+/// A repeat of an input recorded in its domain is refused
+/// ([`Repeat::Refused`]), and an interrupted one resumes
+/// ([`Repeat::Resumed`]): see [`repeat`](Self::repeat).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
     /// The format the lines were read as (`None` if no line was read).
@@ -85,6 +113,20 @@ pub struct ImportSummary {
     pub ingested: u64,
     /// Hits stored as anonymous events (no consent).
     pub ingested_anonymous: u64,
+    /// Hits older than the domain's raw-event retention, counted (with a
+    /// visitor id) in the day roll-ups of its aggregate file.
+    pub aggregated: u64,
+    /// Hits older than the raw-event retention, without a visitor id,
+    /// counted in the aggregate file.
+    pub aggregated_anonymous: u64,
+    /// Lines skipped because an earlier run imported them (a resume or a
+    /// refused repeat).
+    pub already_imported: u64,
+    /// What the import records made of this input.
+    pub repeat: Repeat,
+    /// The past window of this run in days (`None`: the engine's default
+    /// of 3,650).
+    pub window_days: Option<i64>,
     /// Access-log lines skipped as requests for static assets.
     pub filtered_assets: u64,
     /// Access-log lines skipped for their status code.
@@ -93,6 +135,10 @@ pub struct ImportSummary {
     pub filtered_method: u64,
     /// Lines skipped because the user agent is a crawler.
     pub filtered_bots: u64,
+    /// Lines skipped because the user agent is a feed reader or podcast app.
+    pub filtered_feed_readers: u64,
+    /// Lines skipped because the user agent is an HTTP library or tool.
+    pub filtered_http_libraries: u64,
     /// Hits the engine dropped: the visitor's opt-out token is registered.
     pub dropped_opt_out: u64,
     /// Hits the engine dropped for Do-Not-Track.
@@ -108,6 +154,8 @@ pub struct ImportSummary {
     /// Hits the engine refused as invalid (`IngestError::Hit`); the reason
     /// is the engine's message, which names the field, never its value.
     pub rejected: Issues,
+    /// Of the rejected hits, those older than the accepted past window.
+    pub rejected_too_old: u64,
     /// Lines that could not be parsed.
     pub malformed: Issues,
     /// Whether [`Db::flush`](pledgedb_core::Db::flush) succeeded at the end,
@@ -116,10 +164,70 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
-    /// Hits the engine stored (with or without identity).
+    /// Hits the engine stored: as raw events (with or without identity) or
+    /// in the aggregate file.
     #[must_use]
     pub fn stored(&self) -> u64 {
-        self.ingested + self.ingested_anonymous
+        self.ingested + self.ingested_anonymous + self.aggregated + self.aggregated_anonymous
+    }
+
+    /// Why a run that read lines stored nothing, and how to proceed; `None`
+    /// if it stored something or there was nothing to store. The text holds
+    /// counts and option names only.
+    #[must_use]
+    pub fn nothing_stored(&self) -> Option<String> {
+        if self.stored() > 0 || self.lines == self.blank {
+            return None;
+        }
+        let mut why = Vec::new();
+        if let Repeat::Refused { lines } = self.repeat {
+            why.push(format!(
+                "this input was imported before ({lines} lines); importing it again would count its hits twice: pass --again to do it anyway"
+            ));
+        }
+        if self.rejected_too_old > 0 {
+            let window = self.window_days.unwrap_or(3650);
+            why.push(format!(
+                "{} hits are older than the accepted window of {window} days: widen it with --max-past-days N or --since YYYY-MM-DD (old days go to the anonymous aggregates)",
+                self.rejected_too_old
+            ));
+        }
+        if self.dropped_expired > 0 {
+            why.push(format!(
+                "{} hits are older than the domain's aggregate retention: raise the aggregate retention (`.retention aggregates=DAYS`, `Retention::aggregate_days`) to keep them",
+                self.dropped_expired
+            ));
+        }
+        let privacy =
+            self.dropped_opt_out + self.dropped_dnt + self.dropped_gpc + self.dropped_no_consent;
+        if privacy > 0 {
+            why.push(format!(
+                "{privacy} hits were dropped by the privacy gate (opt-out, do-not-track, GPC, consent), as the domain's policy says"
+            ));
+        }
+        if self.filtered() > 0 {
+            why.push(format!(
+                "{} lines were filtered (bots {}, feed readers {}, HTTP libraries {}, assets, status, method): --keep-feed-readers and --keep-http-libraries keep those clients",
+                self.filtered(),
+                self.filtered_bots,
+                self.filtered_feed_readers,
+                self.filtered_http_libraries
+            ));
+        }
+        let other_rejected = self.rejected.total - self.rejected_too_old;
+        if other_rejected > 0 {
+            why.push(format!("{other_rejected} hits were invalid"));
+        }
+        if self.malformed.total > 0 {
+            why.push(format!(
+                "{} lines could not be read (check --format)",
+                self.malformed.total
+            ));
+        }
+        if why.is_empty() {
+            why.push("no line held a hit".into());
+        }
+        Some(format!("nothing was stored: {}", why.join("; ")))
     }
 
     /// Hits the engine dropped before writing them.
@@ -136,7 +244,12 @@ impl ImportSummary {
     /// Lines skipped by a filter.
     #[must_use]
     pub fn filtered(&self) -> u64 {
-        self.filtered_assets + self.filtered_status + self.filtered_method + self.filtered_bots
+        self.filtered_assets
+            + self.filtered_status
+            + self.filtered_method
+            + self.filtered_bots
+            + self.filtered_feed_readers
+            + self.filtered_http_libraries
     }
 
     /// A one-line account (lines read, hits stored), as used in error
@@ -182,10 +295,11 @@ impl fmt::Display for ImportSummary {
         )?;
         writeln!(
             f,
-            "stored {} ({} with a visitor id, {} anonymous); dropped {} (opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}); rejected {}",
+            "stored {} ({} with a visitor id, {} anonymous, {} into aggregates of days past the raw retention); dropped {} (opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}); rejected {}",
             self.stored(),
             self.ingested,
             self.ingested_anonymous,
+            self.aggregated + self.aggregated_anonymous,
             self.dropped(),
             self.dropped_opt_out,
             self.dropped_dnt,
@@ -196,12 +310,14 @@ impl fmt::Display for ImportSummary {
         )?;
         writeln!(
             f,
-            "skipped {} lines (static assets {}, status {}, method {}, bots {}); malformed {}; blank {}",
+            "skipped {} lines (static assets {}, status {}, method {}, bots {}, feed readers {}, HTTP libraries {}); malformed {}; blank {}",
             self.filtered() + self.malformed.total + self.blank,
             self.filtered_assets,
             self.filtered_status,
             self.filtered_method,
             self.filtered_bots,
+            self.filtered_feed_readers,
+            self.filtered_http_libraries,
             self.malformed.total,
             self.blank
         )?;
@@ -220,14 +336,37 @@ impl fmt::Display for ImportSummary {
                 )?;
             }
         }
-        if self.flushed {
-            write!(f, "flushed to disk")?;
-        } else {
-            write!(f, "NOT flushed: the stored hits may not be durable")?;
+        writeln!(f, "{}", self.repeat_text())?;
+        if let Some(why) = self.nothing_stored() {
+            writeln!(f, "{why}")?;
         }
-        write!(
-            f,
-            ". Not idempotent: importing the same input again stores its hits again."
-        )
+        if self.flushed {
+            write!(f, "flushed to disk")
+        } else {
+            write!(f, "NOT flushed: the stored hits may not be durable")
+        }
+    }
+}
+
+impl ImportSummary {
+    /// One sentence on what the import records made of this input.
+    #[must_use]
+    pub fn repeat_text(&self) -> String {
+        match self.repeat {
+            Repeat::New if self.stored() > 0 => {
+                "new input: recorded, so importing it again is refused".to_string()
+            }
+            Repeat::New => {
+                "new input: not recorded, since nothing was stored; it can be imported again"
+                    .to_string()
+            }
+            Repeat::Resumed { lines } => format!(
+                "resumed: the first {lines} lines were imported by an earlier run and skipped"
+            ),
+            Repeat::Refused { lines } => format!(
+                "refused as a repeat: these {lines} lines were imported before (--again imports them again)"
+            ),
+            Repeat::Again => "imported again (--again): its hits are now counted twice".to_string(),
+        }
     }
 }

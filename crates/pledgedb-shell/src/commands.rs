@@ -79,6 +79,8 @@ pub enum Dot {
         /// virtual host); default: the current domain.
         #[arg(long, value_name = "D")]
         domain: Option<String>,
+        #[command(flatten)]
+        flags: import::ImportFlags,
     },
     /// Everything stored about one visitor, as JSON (to FILE or the screen).
     #[command(name = ".export-visitor")]
@@ -328,9 +330,10 @@ fn dispatch(shell: &mut Shell, dot: Dot, out: &mut dyn Write) -> Result<(), Shel
             files,
             format,
             domain,
+            flags,
         } => {
             let domain = domain.or_else(|| shell.domain_name());
-            let opts = import::options(format.as_deref(), domain.as_deref())?;
+            let opts = import::options(format.as_deref(), domain.as_deref(), &flags)?;
             for f in &files {
                 import::import_one(shell.db()?, f, &opts, out)?;
             }

@@ -12,9 +12,51 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The flags `.import` and `pledgedb DIR import` share beyond `--format`
+/// and `--domain`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ImportFlags {
+    /// Accept hits up to N days old in this run (default 3650; at most
+    /// 36500). Days past the domain's raw retention go to its anonymous
+    /// aggregates.
+    #[arg(long, value_name = "N")]
+    pub max_past_days: Option<i64>,
+    /// Accept hits from this day on in this run (like --max-past-days).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: Option<String>,
+    /// Import a file even if it was imported before (its hits count
+    /// twice), and do not skip what an interrupted run imported.
+    #[arg(long)]
+    pub again: bool,
+    /// Import requests of feed readers and podcast apps (stored as bots).
+    #[arg(long)]
+    pub keep_feed_readers: bool,
+    /// Import requests of HTTP libraries and tools such as curl (stored as
+    /// bots).
+    #[arg(long)]
+    pub keep_http_libraries: bool,
+}
+
 /// Import options from the command's flags.
-pub fn options(format: Option<&str>, domain: Option<&str>) -> Result<ImportOptions, ShellError> {
-    let mut opts = ImportOptions::default();
+pub fn options(
+    format: Option<&str>,
+    domain: Option<&str>,
+    flags: &ImportFlags,
+) -> Result<ImportOptions, ShellError> {
+    let mut opts = ImportOptions {
+        max_past_days: flags.max_past_days,
+        since: match &flags.since {
+            None => None,
+            Some(s) => Some(
+                pledgedb_core::Day::parse(s)
+                    .ok_or_else(|| fail("--since: expected a date as YYYY-MM-DD"))?,
+            ),
+        },
+        again: flags.again,
+        keep_feed_readers: flags.keep_feed_readers,
+        keep_http_libraries: flags.keep_http_libraries,
+        ..ImportOptions::default()
+    };
     if let Some(f) = format {
         let f: Format = f.parse().map_err(|e| fail(format!("--format: {e}")))?;
         opts = opts.with_format(f);
@@ -51,7 +93,9 @@ fn progress_bar(path: &Path) -> ProgressBar {
 }
 
 /// Imports one file into `db`, printing the summary to `out`. A file that
-/// stopped part-way prints what was done before the error is returned.
+/// stopped part-way prints what was done before the error is returned; a
+/// file that had lines but stored nothing (all too old, expired, a refused
+/// repeat, filtered, malformed) is an error that says why and what to do.
 pub fn import_one(
     db: &Db,
     path: &Path,
@@ -67,7 +111,10 @@ pub fn import_one(
     match result {
         Ok(s) => {
             write_summary(out, path, &s)?;
-            Ok(s)
+            match s.nothing_stored() {
+                Some(why) => Err(fail(format!("{}: {why}", path.display()))),
+                None => Ok(s),
+            }
         }
         Err(e) => {
             if let Some(s) = e.summary() {
@@ -116,7 +163,7 @@ pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std
     let rows = [
         (
             "ingested",
-            s.stored(),
+            s.ingested + s.ingested_anonymous,
             format!(
                 "{} with a visitor id, {} anonymous (no consent)",
                 thousands(s.ingested),
@@ -124,14 +171,21 @@ pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std
             ),
         ),
         (
+            "history",
+            s.aggregated + s.aggregated_anonymous,
+            "past the raw retention: counted in the anonymous aggregates".to_string(),
+        ),
+        (
             "filtered",
             s.filtered(),
             format!(
-                "static assets {}, status {}, method {}, bots {}",
+                "static assets {}, status {}, method {}, bots {}, feed readers {}, HTTP libraries {}",
                 thousands(s.filtered_assets),
                 thousands(s.filtered_status),
                 thousands(s.filtered_method),
-                thousands(s.filtered_bots)
+                thousands(s.filtered_bots),
+                thousands(s.filtered_feed_readers),
+                thousands(s.filtered_http_libraries)
             ),
         ),
         (
@@ -157,9 +211,17 @@ pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std
             "lines that could not be read".to_string(),
         ),
         ("blank", s.blank, String::new()),
+        (
+            "skipped",
+            s.already_imported,
+            "imported by an earlier run".to_string(),
+        ),
     ];
     let w = rows.iter().map(|r| thousands(r.1).len()).max().unwrap_or(1);
     for (label, n, note) in &rows {
+        if *n == 0 && matches!(*label, "history" | "skipped") {
+            continue;
+        }
         let line = format!("  {label:<9}  {:>w$}  {note}", thousands(*n));
         writeln!(out, "{}", line.trim_end())?;
         match *label {
@@ -168,6 +230,7 @@ pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std
             _ => {}
         }
     }
+    writeln!(out, "  {}", s.repeat_text())?;
     if !s.flushed {
         writeln!(out, "  NOT flushed: the stored hits may not be durable")?;
     }
@@ -181,17 +244,19 @@ pub fn nothing_read(s: &ImportSummary) -> bool {
 }
 
 /// `pledgedb DIR import FILE...`: imports each file, prints each summary,
-/// and fails when a file could not be read at all.
+/// and fails (exit 1) when a file could not be read at all or stored
+/// nothing.
 pub fn cron(
     dir: &Path,
     geoip: Option<&Path>,
     files: &[PathBuf],
     format: Option<&str>,
     domain: Option<&str>,
+    flags: &ImportFlags,
 ) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let opts = match options(format, domain) {
+    let opts = match options(format, domain, flags) {
         Ok(o) => o,
         Err(e) => {
             crate::repl::report(&e);

@@ -88,6 +88,8 @@ struct ImportArgs {
     /// A MaxMind-format country database.
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    flags: import::ImportFlags,
 }
 
 fn main() -> ExitCode {
@@ -116,6 +118,7 @@ fn main() -> ExitCode {
                 &a.files,
                 a.format.as_deref(),
                 a.domain.as_deref(),
+                &a.flags,
             )
         }
         None => run_shell(&dir, cli.geoip.as_deref(), &cli.commands),

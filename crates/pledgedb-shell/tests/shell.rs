@@ -17,7 +17,7 @@ fn import_summary_counts_every_line() {
         "opt-out registered: hits carrying this token are dropped on every domain\n\
          Imported hits.ndjson (ndjson): 13 lines, 1,376 bytes\n\
          \x20 ingested   5  4 with a visitor id, 1 anonymous (no consent)\n\
-         \x20 filtered   0  static assets 0, status 0, method 0, bots 0\n\
+         \x20 filtered   0  static assets 0, status 0, method 0, bots 0, feed readers 0, HTTP libraries 0\n\
          \x20 dropped    2  opt-out 1, do-not-track 1, GPC 0, no consent 0, expired 0\n\
          \x20 rejected   2  invalid hits, nothing written\n\
          \x20   line 12: hit rejected: field `domain` domain name contains a character other than lower-case a-z, 0-9, '-' and '.' at byte 0\n\
@@ -26,7 +26,8 @@ fn import_summary_counts_every_line() {
          \x20   line 4: not valid JSON (column 2)\n\
          \x20   line 7: missing field `url`\n\
          \x20   line 11: invalid `key`: expected character, delete or other (the kind of key, never the key itself)\n\
-         \x20 blank      1\n"
+         \x20 blank      1\n\
+         \x20 new input: recorded, so importing it again is refused\n"
     );
     assert_eq!(
         stderr(&o),

@@ -66,7 +66,11 @@ impl DomainShared {
         // Listed, not opened: a segment opens on first use.
         let segments = SegmentSet::list(opener, &seg_dir, &opener.segments)?;
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
-        let aggregates = crate::storage::aggregates::AggregateFile::open(opener, &dir)?;
+        let aggregates = crate::storage::aggregates::AggregateFile::open(
+            opener,
+            &dir,
+            settings.min_aggregate_visitors,
+        )?;
         Ok(DomainShared {
             opener: opener.clone(),
             name: name.to_string(),

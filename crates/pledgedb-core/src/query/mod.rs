@@ -15,7 +15,7 @@ use crate::event::{Country, Device, Event, EventKind};
 use crate::storage::control::ErasureKind;
 use crate::time::{Day, Timestamp};
 pub use hll::Hll;
-pub use rollup::{Agg, DIRECT, DayRollup, Dimension, rollup};
+pub use rollup::{Agg, DIRECT, DayRollup, Dimension, OTHER, fold_rare, rollup};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -74,6 +74,10 @@ impl Dimension {
 /// Label of visits without referrer.
 pub const DIRECT: &str = "(direct)";
 
+/// Label of the row that long-lived aggregates fold rare values into (see
+/// [`fold_rare`]).
+pub const OTHER: &str = "(other)";
+
 /// Additive counters and a visitor sketch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agg {
@@ -133,6 +137,44 @@ impl DayRollup {
         }
         m.get_mut(key)
             .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+}
+
+/// Folds every breakdown row seen by fewer than `k` distinct visitors into
+/// one [`OTHER`] row per dimension, so that no row of a long-lived aggregate
+/// names a value (a page such as `/account/jane-doe`, an entry page, a
+/// referrer, a country, a device or a browser) that points at a handful of
+/// people. The `(other)` row carries the merged counters and the merged
+/// visitor sketch; [`DayRollup::totals`] are not touched, so totals stay
+/// exact and every dimension's rows still sum to what they summed to.
+///
+/// A row's visitors are its HyperLogLog estimate, which for small counts is
+/// the number of distinct registers set: it can fall short of the true count
+/// (two visitors sharing a register), never exceed it, so a row is never kept
+/// for having too few visitors. A row seen only by anonymous events (no
+/// visitor id, so no known number of people) counts 0 visitors and is
+/// folded. An `(other)` row already present (a fold of an earlier merge) is
+/// kept and grows. `k <= 1` keeps every row.
+pub fn fold_rare(r: &mut DayRollup, k: u32) {
+    if k <= 1 {
+        return;
+    }
+    for values in r.by.values_mut() {
+        let rare: Vec<String> = values
+            .iter()
+            .filter(|(key, a)| key.as_str() != OTHER && a.visitors.estimate() < u64::from(k))
+            .map(|(key, _)| key.clone())
+            .collect();
+        if rare.is_empty() {
+            continue;
+        }
+        let mut other = values.remove(OTHER).unwrap_or_default();
+        for key in rare {
+            if let Some(a) = values.remove(&key) {
+                other.merge(&a);
+            }
+        }
+        values.insert(OTHER.to_string(), other);
     }
 }
 
@@ -287,4 +329,119 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn agg(visitors: std::ops::Range<u64>, pageviews: u64) -> Agg {
+        let mut a = Agg {
+            pageviews,
+            visits: pageviews / 2,
+            bounces: pageviews / 3,
+            duration_ms: pageviews * 1000,
+            events: pageviews + 1,
+            visitors: Hll::new(),
+        };
+        for v in visitors {
+            a.visitors.insert(v.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 7);
+        }
+        a
+    }
+
+    fn sums(values: &BTreeMap<String, Agg>) -> (u64, u64, u64, u64, u64) {
+        values.values().fold((0, 0, 0, 0, 0), |s, a| {
+            (
+                s.0 + a.pageviews,
+                s.1 + a.visits,
+                s.2 + a.bounces,
+                s.3 + a.duration_ms,
+                s.4 + a.events,
+            )
+        })
+    }
+
+    #[test]
+    fn rows_below_k_fold_into_other_with_merged_counters_and_sketch() {
+        // (visitors, kept at k = 5?)
+        let table: &[(u64, bool)] = &[(0, false), (1, false), (4, false), (5, true), (40, true)];
+        let mut r = DayRollup {
+            totals: agg(0..100, 1000),
+            ..DayRollup::default()
+        };
+        let mut start = 0;
+        for dim in Dimension::ALL {
+            let m = r.by.entry(dim).or_default();
+            for (i, (n, _)) in table.iter().enumerate() {
+                m.insert(format!("v{i}"), agg(start..start + n, 10 + i as u64));
+                start += n;
+            }
+        }
+        let before = r.clone();
+        fold_rare(&mut r, 5);
+        assert_eq!(r.totals, before.totals);
+        for dim in Dimension::ALL {
+            let m = &r.by[&dim];
+            for (i, (_, kept)) in table.iter().enumerate() {
+                assert_eq!(m.contains_key(&format!("v{i}")), *kept, "{dim:?} v{i}");
+            }
+            assert_eq!(sums(m), sums(&before.by[&dim]));
+            // 0 + 1 + 4 distinct visitors merged.
+            assert_eq!(m[OTHER].visitors.estimate(), 5);
+            assert_eq!(m[OTHER].pageviews, 10 + 11 + 12);
+        }
+    }
+
+    #[test]
+    fn k_of_one_keeps_everything_and_an_existing_other_row_grows() {
+        let mut r = DayRollup::default();
+        let m = r.by.entry(Dimension::Page).or_default();
+        m.insert("/a".into(), agg(0..1, 3));
+        m.insert(OTHER.into(), agg(10..12, 4));
+        let before = r.clone();
+        fold_rare(&mut r, 1);
+        assert_eq!(r, before);
+        fold_rare(&mut r, 5);
+        let m = &r.by[&Dimension::Page];
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[OTHER].pageviews, 7);
+        assert_eq!(m[OTHER].visitors.estimate(), 3);
+    }
+
+    proptest! {
+        #[test]
+        fn fold_keeps_totals_and_sums_and_leaves_no_rare_row(
+            rows in proptest::collection::vec((0u64..12, 0u64..50), 0..30),
+            k in 0u32..12,
+        ) {
+            let mut r = DayRollup::default();
+            let mut start = 0;
+            for dim in Dimension::ALL {
+                let m = r.by.entry(dim).or_default();
+                for (i, (n, pv)) in rows.iter().enumerate() {
+                    m.insert(format!("{}{i}", dim.as_str()), agg(start..start + n, *pv));
+                    start += n;
+                }
+            }
+            let before = r.clone();
+            fold_rare(&mut r, k);
+            prop_assert_eq!(&r.totals, &before.totals);
+            for dim in Dimension::ALL {
+                let m = &r.by[&dim];
+                prop_assert_eq!(sums(m), sums(&before.by[&dim]));
+                for (key, a) in m {
+                    if key != OTHER {
+                        prop_assert!(k <= 1 || a.visitors.estimate() >= u64::from(k));
+                        prop_assert_eq!(a, &before.by[&dim][key]);
+                    }
+                }
+                // Folding again changes nothing.
+                let mut again = r.clone();
+                fold_rare(&mut again, k);
+                prop_assert_eq!(&again, &r);
+            }
+        }
+    }
 }

@@ -10,36 +10,137 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
 
 pub(crate) const DAYS: TableDefinition<i32, &[u8]> = TableDefinition::new("days");
+/// Days whose segment's roll-up was merged in on expiry, so that an expiry
+/// repeated after a crash (before the segment was unlinked) does not count
+/// the day twice.
+pub(crate) const EXPIRED: TableDefinition<i32, ()> = TableDefinition::new("expired");
+
+/// The `k` every stored roll-up is folded with (key `"k"`): a file written
+/// before the fold existed, or under another `k`, is folded when opened.
+pub(crate) const FOLDED: TableDefinition<&str, u32> = TableDefinition::new("folded");
 
 /// File name of the aggregate file inside a domain's directory.
 pub(crate) const AGGREGATE_FILE: &str = "aggregates.redb";
 
+/// Copies every table of the file (for a fresh rewrite).
+fn copy_all(rx: &redb::ReadTransaction, tx: &redb::WriteTransaction) -> Result<(), StorageError> {
+    super::copy_table(rx, tx, DAYS)?;
+    super::copy_table(rx, tx, EXPIRED)?;
+    super::copy_table(rx, tx, FOLDED)
+}
+
 pub(crate) struct AggregateFile {
+    opener: Opener,
     path: PathBuf,
-    db: Database,
+    db: parking_lot::RwLock<Database>,
 }
 
 impl AggregateFile {
-    pub(crate) fn open(opener: &Opener, dir: &Path) -> Result<AggregateFile, StorageError> {
+    /// Opens (or creates) the aggregate file of a domain whose
+    /// `min_aggregate_visitors` is `k`. If its roll-ups were not folded with
+    /// `k` (a file from before the fold existed, or `k` changed since), every
+    /// stored day is folded now and the file written fresh, so no freed page
+    /// keeps a rare row. A roll-up that cannot be decoded is left as it is
+    /// (reads report it).
+    pub(crate) fn open(opener: &Opener, dir: &Path, k: u32) -> Result<AggregateFile, StorageError> {
         let path = dir.join(AGGREGATE_FILE);
-        let db = opener.open(&path)?;
+        let mut db = opener.open(&path)?;
         let tx = db.begin_write()?;
-        tx.open_table(DAYS)?;
+        let mut refolded = false;
+        {
+            let mut days = tx.open_table(DAYS)?;
+            tx.open_table(EXPIRED)?;
+            let mut folded = tx.open_table(FOLDED)?;
+            let done = folded.get("k")?.map(|v| v.value());
+            if done != Some(k) {
+                let rows: Vec<(i32, Vec<u8>)> = days
+                    .iter()?
+                    .map(|r| r.map(|(d, v)| (d.value(), v.value().to_vec())))
+                    .collect::<Result<_, _>>()?;
+                for (day, bytes) in rows {
+                    let Ok(mut r) = postcard::from_bytes::<DayRollup>(&bytes) else {
+                        continue;
+                    };
+                    let before = r.clone();
+                    crate::query::fold_rare(&mut r, k);
+                    if r != before {
+                        let b = postcard::to_allocvec(&r)
+                            .map_err(|e| StorageError::encode(&path, "a roll-up", e))?;
+                        days.insert(day, b.as_slice())?;
+                        refolded = true;
+                    }
+                }
+                folded.insert("k", k)?;
+            }
+        }
         tx.commit()?;
-        Ok(AggregateFile { path, db })
+        if refolded {
+            db = super::rewrite_fresh(opener, &path, &db, copy_all)?;
+        }
+        Ok(AggregateFile {
+            opener: opener.clone(),
+            path,
+            db: parking_lot::RwLock::new(db),
+        })
     }
 
-    pub(crate) fn put(&self, day: Day, r: &DayRollup) -> Result<(), StorageError> {
-        let bytes = postcard::to_allocvec(r)
-            .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
-        let tx = self.db.begin_write()?;
-        tx.open_table(DAYS)?.insert(day.0, bytes.as_slice())?;
+    /// Adds `r` into the stored roll-up of `day` (if any), folds every row
+    /// seen by fewer than `k` visitors into `(other)`
+    /// ([`fold_rare`](crate::query::fold_rare)) and stores the result, in
+    /// one transaction. Every writer of this file goes through here, so no
+    /// stored row names a value fewer than `k` visitors saw.
+    pub(crate) fn merge(&self, day: Day, r: &DayRollup, k: u32) -> Result<(), StorageError> {
+        self.merge_inner(day, r, k, false)
+    }
+
+    /// [`merge`](Self::merge) of the roll-up of an expiring segment: done
+    /// once per day, so repeating an expiry (a crash before the segment was
+    /// unlinked) adds nothing.
+    pub(crate) fn merge_expired(
+        &self,
+        day: Day,
+        r: &DayRollup,
+        k: u32,
+    ) -> Result<(), StorageError> {
+        self.merge_inner(day, r, k, true)
+    }
+
+    fn merge_inner(
+        &self,
+        day: Day,
+        r: &DayRollup,
+        k: u32,
+        expiry: bool,
+    ) -> Result<(), StorageError> {
+        let tx = self.db.read().begin_write()?;
+        {
+            if expiry {
+                let mut marks = tx.open_table(EXPIRED)?;
+                if marks.get(day.0)?.is_some() {
+                    return Ok(());
+                }
+                marks.insert(day.0, ())?;
+            }
+            let mut t = tx.open_table(DAYS)?;
+            let existing = t.get(day.0)?.map(|v| v.value().to_vec());
+            let mut merged = match existing {
+                Some(b) => postcard::from_bytes::<DayRollup>(&b).map_err(|e| {
+                    StorageError::corrupt(&self.path, format!("roll-up of day {day}: {e}"))
+                })?,
+                None => DayRollup::default(),
+            };
+            merged.merge(r);
+            crate::query::fold_rare(&mut merged, k);
+            let bytes = postcard::to_allocvec(&merged)
+                .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
+            t.insert(day.0, bytes.as_slice())?;
+        }
         tx.commit()?;
         Ok(())
     }
 
     pub(crate) fn range(&self, days: DayRange) -> Result<Vec<(Day, DayRollup)>, StorageError> {
-        let rx = self.db.begin_read()?;
+        let rx = self.db.read().begin_read()?;
         let t = rx.open_table(DAYS)?;
         let mut out = Vec::new();
         for row in t.range(days.first.0..=days.last.0)? {
@@ -55,9 +156,13 @@ impl AggregateFile {
         Ok(out)
     }
 
-    /// Deletes the roll-ups of days before `before`; returns how many.
+    /// Deletes the roll-ups of days before `before`; returns how many. When
+    /// any was deleted the file is then written fresh (promise P7): redb
+    /// does not zero freed pages, so only a new file leaves no byte of an
+    /// expired roll-up behind.
     pub(crate) fn expire(&self, before: Day) -> Result<u64, StorageError> {
-        let tx = self.db.begin_write()?;
+        let mut db = self.db.write();
+        let tx = db.begin_write()?;
         let n;
         {
             let mut t = tx.open_table(DAYS)?;
@@ -69,8 +174,117 @@ impl AggregateFile {
             for d in old {
                 t.remove(d)?;
             }
+            let mut marks = tx.open_table(EXPIRED)?;
+            let old: Vec<i32> = marks
+                .range(..before.0)?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            for d in old {
+                marks.remove(d)?;
+            }
         }
         tx.commit()?;
+        if n > 0 {
+            let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, copy_all)?;
+            *db = fresh;
+        }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{Agg, DayRange};
+
+    fn rollup(pageviews: u64) -> DayRollup {
+        let mut r = DayRollup {
+            totals: Agg {
+                pageviews,
+                events: pageviews,
+                ..Agg::default()
+            },
+            ..DayRollup::default()
+        };
+        let mut a = Agg {
+            pageviews,
+            ..Agg::default()
+        };
+        for v in 0..10 {
+            a.visitors.insert(v);
+        }
+        r.by.entry(crate::query::Dimension::Page)
+            .or_default()
+            .insert("/p".into(), a);
+        r
+    }
+
+    fn pageviews(f: &AggregateFile, day: Day) -> u64 {
+        f.range(DayRange::new(day, day))
+            .unwrap()
+            .first()
+            .map_or(0, |(_, r)| r.totals.pageviews)
+    }
+
+    #[test]
+    fn an_expiry_merges_once_and_history_adds_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = AggregateFile::open(&Opener::new(None, tmp.path()), tmp.path(), 5).unwrap();
+        let day = Day(20_000);
+        f.merge(day, &rollup(3), 5).unwrap();
+        f.merge_expired(day, &rollup(10), 5).unwrap();
+        assert_eq!(pageviews(&f, day), 13);
+        // A crash before the segment was unlinked repeats the expiry.
+        f.merge_expired(day, &rollup(10), 5).unwrap();
+        assert_eq!(pageviews(&f, day), 13);
+        f.merge(day, &rollup(2), 5).unwrap();
+        assert_eq!(pageviews(&f, day), 15);
+        assert_eq!(f.expire(day.plus(1)).unwrap(), 1);
+        assert_eq!(pageviews(&f, day), 0);
+        let rx = f.db.read().begin_read().unwrap();
+        assert!(
+            rx.open_table(EXPIRED)
+                .unwrap()
+                .get(day.0)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn opening_folds_a_file_written_without_the_fold_or_with_another_k() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opener = Opener::new(None, tmp.path());
+        let day = Day(20_001);
+        {
+            // As an older version wrote it: no fold, no marker.
+            let f = AggregateFile::open(&opener, tmp.path(), 1).unwrap();
+            let mut r = rollup(4);
+            let mut rare = Agg::default();
+            rare.visitors.insert(1);
+            rare.pageviews = 1;
+            r.by.entry(crate::query::Dimension::Page)
+                .or_default()
+                .insert("/account/jane-doe".into(), rare);
+            f.merge(day, &r, 1).unwrap();
+        }
+        let path = tmp.path().join(AGGREGATE_FILE);
+        let has = |needle: &[u8]| {
+            let b = std::fs::read(&path).unwrap();
+            b.windows(needle.len()).any(|w| w == needle)
+        };
+        assert!(has(b"/account/jane-doe"));
+        let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
+        let r = &f.range(DayRange::new(day, day)).unwrap()[0].1;
+        let pages = &r.by[&crate::query::Dimension::Page];
+        assert!(pages.contains_key("/p"));
+        assert!(!pages.contains_key("/account/jane-doe"));
+        assert_eq!(pages[crate::query::OTHER].pageviews, 1);
+        assert_eq!(r.totals.pageviews, 4);
+        drop(f);
+        assert!(!has(b"/account/jane-doe"));
+        // Opening again with the same k changes nothing.
+        let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
+        assert_eq!(&f.range(DayRange::new(day, day)).unwrap()[0].1, r);
     }
 }

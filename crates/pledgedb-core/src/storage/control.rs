@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const TOMBSTONES: TableDefinition<u128, &[u8]> = TableDefinition::new("tombstones");
 pub(crate) const ERASURE_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("erasure_log");
+/// Records of imported files (`crate::history::ImportRecord`), by number.
+pub(crate) const IMPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("imports");
 
 /// File name of the control file inside a domain's directory.
 pub(crate) const CONTROL_FILE: &str = "control.redb";
@@ -74,6 +76,31 @@ fn decode<T: for<'a> Deserialize<'a>>(
     postcard::from_bytes(b).map_err(|e| StorageError::corrupt(path, format!("{what}: {e}")))
 }
 
+/// The settings as control files stored them before
+/// `min_aggregate_visitors` existed. postcard is not self-describing, so a
+/// field added at the end is an unexpected end of input there, not a missing
+/// field that `#[serde(default)]` could fill.
+#[derive(Deserialize)]
+struct SettingsV1 {
+    retention: crate::settings::Retention,
+    consent: crate::settings::ConsentPolicy,
+    sensitive_fields: Vec<String>,
+}
+
+/// Decodes stored settings, in the current layout or the one before it.
+fn decode_settings(path: &Path, b: &[u8]) -> Result<DomainSettings, StorageError> {
+    if let Ok(s) = postcard::from_bytes::<DomainSettings>(b) {
+        return Ok(s);
+    }
+    let v1: SettingsV1 = decode(path, "settings", b)?;
+    Ok(DomainSettings {
+        retention: v1.retention,
+        consent: v1.consent,
+        sensitive_fields: v1.sensitive_fields,
+        ..DomainSettings::default()
+    })
+}
+
 impl ControlFile {
     /// Opens the control file, creating it with a fresh secret and the given
     /// settings if it does not exist yet.
@@ -103,7 +130,7 @@ impl ControlFile {
             };
             let existing = meta.get("settings")?.map(|v| v.value().to_vec());
             settings = match existing {
-                Some(b) => decode(&path, "settings", &b)?,
+                Some(b) => decode_settings(&path, &b)?,
                 None => {
                     meta.insert("settings", encode(&path, "settings", defaults)?.as_slice())?;
                     defaults.clone()
@@ -111,6 +138,7 @@ impl ControlFile {
             };
             tx.open_table(TOMBSTONES)?;
             tx.open_table(ERASURE_LOG)?;
+            tx.open_table(IMPORTS)?;
         }
         tx.commit()?;
         let file = ControlFile {
@@ -233,10 +261,44 @@ impl ControlFile {
         let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
             super::copy_table(rx, tx, META)?;
             super::copy_table(rx, tx, TOMBSTONES)?;
-            super::copy_table(rx, tx, ERASURE_LOG)
+            super::copy_table(rx, tx, ERASURE_LOG)?;
+            super::copy_table(rx, tx, IMPORTS)
         })?;
         *db = fresh;
         Ok(())
+    }
+
+    /// Every import record, with its number.
+    pub(crate) fn imports(&self) -> Result<Vec<(u64, crate::history::ImportRecord)>, StorageError> {
+        let rx = self.db.read().begin_read()?;
+        let t = rx.open_table(IMPORTS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value(), decode(&self.path, "import record", v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Stores an import record under `id`, or under a new number; returns
+    /// the number.
+    pub(crate) fn put_import(
+        &self,
+        slot: Option<u64>,
+        rec: &crate::history::ImportRecord,
+    ) -> Result<u64, StorageError> {
+        let tx = self.db.read().begin_write()?;
+        let id;
+        {
+            let mut t = tx.open_table(IMPORTS)?;
+            id = match slot {
+                Some(i) => i,
+                None => t.last()?.map_or(1, |(k, _)| k.value() + 1),
+            };
+            t.insert(id, encode(&self.path, "an import record", rec)?.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(id)
     }
 
     pub(crate) fn erasure_log(&self) -> Result<Vec<ErasureRecord>, StorageError> {
@@ -248,6 +310,46 @@ impl ControlFile {
             out.push(decode(&self.path, "erasure record", v.value())?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct OldSettings {
+        retention: crate::settings::Retention,
+        consent: crate::settings::ConsentPolicy,
+        sensitive_fields: Vec<String>,
+    }
+
+    #[test]
+    fn settings_written_before_min_aggregate_visitors_still_load() {
+        let old = OldSettings {
+            retention: crate::settings::Retention {
+                raw_event_days: 30,
+                aggregate_days: 400,
+                tombstone_hours: 2,
+            },
+            consent: crate::settings::ConsentPolicy::default(),
+            sensitive_fields: vec!["maiden".into()],
+        };
+        let bytes = postcard::to_allocvec(&old).unwrap();
+        let s = decode_settings(Path::new("x"), &bytes).unwrap();
+        assert_eq!(s.retention, old.retention);
+        assert_eq!(s.sensitive_fields, old.sensitive_fields);
+        assert_eq!(
+            s.min_aggregate_visitors,
+            crate::settings::DEFAULT_MIN_AGGREGATE_VISITORS
+        );
+        let new = DomainSettings {
+            min_aggregate_visitors: 9,
+            ..s
+        };
+        let bytes = postcard::to_allocvec(&new).unwrap();
+        assert_eq!(decode_settings(Path::new("x"), &bytes).unwrap(), new);
+        assert!(decode_settings(Path::new("x"), &[0xff, 0xff]).is_err());
     }
 }
 

@@ -384,7 +384,12 @@ impl WriterState {
                 }
             };
             if rollup.totals.events > 0 {
-                shared.aggregates.put(day, &rollup)?;
+                // Long-lived aggregates keep no row that points at a few
+                // people (P6/P7): the merge folds rare values into "(other)",
+                // adds to what an import of history stored for the day, and
+                // happens once per day even if a crash repeats the expiry.
+                let k = shared.settings.read().min_aggregate_visitors;
+                shared.aggregates.merge_expired(day, &rollup, k)?;
             }
             let path = seg.path.clone();
             drop(seg);
