@@ -36,8 +36,6 @@ fn paths_and_names_holding_an_ip_are_redacted_in_output_and_errors() {
             ".export-visitor alice 198.51.100.4/none/alice.json".to_string(),
             false,
         ),
-        // A domain name that holds an address: the core error redacts it.
-        (".use 203.0.113.9a".to_string(), false),
         (".geoip 198.51.100.4.mmdb".to_string(), false),
         (".schema 203.0.113.9".to_string(), false),
         (".import 203.0.113.9.log".to_string(), false),
@@ -48,6 +46,18 @@ fn paths_and_names_holding_an_ip_are_redacted_in_output_and_errors() {
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert_no_ip(cmd, &all);
         assert!(all.contains("[ip]"), "{cmd}: {all}");
+    }
+    // A domain name that spells an address is refused as one, without
+    // being echoed.
+    for name in [
+        "203.0.113.9a",
+        "203.0.113.9.nip.io",
+        "c-203-0-113-9.example",
+    ] {
+        let o = env.one_shot(&[&format!(".use {name}")]);
+        assert!(!o.status.success(), "{name}");
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert_no_ip(".use", &all);
     }
     // Refused without being echoed at all.
     let o = env.one_shot(&[".use 2001:db8::5"]);

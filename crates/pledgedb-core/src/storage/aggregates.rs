@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn an_expiry_merges_once_and_history_adds_up() {
         let tmp = tempfile::tempdir().unwrap();
-        let f = AggregateFile::open(&Opener::new(None, tmp.path()), tmp.path(), 5).unwrap();
+        let f = AggregateFile::open(&Opener::new(None, tmp.path(), 8), tmp.path(), 5).unwrap();
         let day = Day(20_000);
         f.merge(day, &rollup(3), 5).unwrap();
         f.merge_expired(day, &rollup(10), 5).unwrap();
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn opening_folds_a_file_written_without_the_fold_or_with_another_k() {
         let tmp = tempfile::tempdir().unwrap();
-        let opener = Opener::new(None, tmp.path());
+        let opener = Opener::new(None, tmp.path(), 8);
         let day = Day(20_001);
         {
             // As an older version wrote it: no fold, no marker.

@@ -289,6 +289,12 @@ impl WriterState {
         let drop_tags: HashSet<EraseTag> =
             shared.tombstones().into_iter().map(|(t, _)| t).collect();
         let path = seg.path.clone();
+        // A purge touches only what it must: a segment with no erased event
+        // and no erased visitor in its index is not rewritten.
+        let tags: Vec<EraseTag> = drop_tags.iter().copied().collect();
+        if !seg.has_any_tag(&tags)? && !holds_erased(&seg, &mut filter)? {
+            return Ok(outcome);
+        }
         let mut removed = 0u64;
         let mut removed_by: HashMap<EraseTag, u64> = HashMap::new();
         let mut tags_of = EventTags::default();
@@ -479,6 +485,33 @@ fn buffered_tags(shared: &DomainShared, buf: &mut DayBuf) -> Vec<EraseTag> {
         .into_iter()
         .map(|v| shared.secret.visitor_tag(v))
         .collect()
+}
+
+/// Whether any block of a segment holds an event a tombstone covers
+/// (read from the identity column only).
+fn holds_erased(
+    seg: &Segment,
+    filter: &mut crate::domain::shared::ErasedFilter<'_>,
+) -> Result<bool, StorageError> {
+    let mut found = false;
+    let path = seg.path.clone();
+    seg.for_each_block(|_, bytes| {
+        if found {
+            return Ok(());
+        }
+        let codec = |e| StorageError::Codec {
+            path: path.clone(),
+            source: e,
+        };
+        let view = BlockView::parse(bytes).map_err(codec)?;
+        let visitors = view.visitors().map_err(codec)?;
+        let sessions = view.sessions().map_err(codec)?;
+        found = visitors.iter().zip(&sessions).any(|(v, s)| {
+            filter.visitor_erased(VisitorId(*v)) || filter.session_erased(SessionId(*s))
+        });
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 /// The erase tags of events' visitors and sessions, computed once each.
