@@ -180,7 +180,8 @@ pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropRea
 
 /// A custom property as stored, or `None` when it must not be: its name is
 /// sensitive, its text is or holds a card number, IBAN or SSN, its integer
-/// is a card number, or it is text on an event without a visitor id.
+/// or float is a card number, or it is text on an event without a visitor
+/// id.
 fn prop_of(
     k: &str,
     v: HitProp,
@@ -194,6 +195,7 @@ fn prop_of(
         HitProp::Bool(b) => PropValue::Bool(b),
         HitProp::Int(i) if sensitive::is_card_number(i) => return None,
         HitProp::Int(i) => PropValue::Int(i),
+        HitProp::Float(f) if sensitive::is_card_number_float(f) => return None,
         HitProp::Float(f) => PropValue::Float(f),
         HitProp::Text(_) if anonymous => return None,
         HitProp::Text(t) if sensitive::contains_sensitive_value(&t) => return None,
