@@ -239,7 +239,7 @@ fn cards(b: &[u8], out: &mut Vec<(usize, usize)>) {
             i += 1;
             continue;
         }
-        // A run of digit groups separated by 1-3 spaces or dashes.
+        // A run of digit groups separated by 1-3 separators ([`is_sep`]).
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut j = i;
         loop {
@@ -267,7 +267,10 @@ fn cards(b: &[u8], out: &mut Vec<(usize, usize)>) {
                 if digits > 19 {
                     break;
                 }
-                if digits >= 12 && luhn(b, &groups[first..=last]) {
+                if digits >= 12
+                    && !ipv4_shaped(b, &groups[first..=last])
+                    && luhn(b, &groups[first..=last])
+                {
                     hit = Some(last);
                 }
             }
@@ -281,6 +284,17 @@ fn cards(b: &[u8], out: &mut Vec<(usize, usize)>) {
         }
         i = j.max(i + 1);
     }
+}
+
+/// Whether the groups are four of one to three digits joined by single
+/// dots: an IPv4 address, left to the IP scrubber (which writes `[ip]`),
+/// not a card number.
+fn ipv4_shaped(b: &[u8], groups: &[(usize, usize)]) -> bool {
+    groups.len() == 4
+        && groups.iter().all(|g| (1..=3).contains(&(g.1 - g.0)))
+        && groups
+            .windows(2)
+            .all(|w| b.get(w[0].1..w[1].0) == Some(b".".as_slice()))
 }
 
 /// The Luhn check over the digits of some groups.
