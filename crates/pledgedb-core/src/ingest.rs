@@ -152,7 +152,19 @@ pub(crate) struct Context<'a> {
 
 /// Whether the hit will need a cookieless salt.
 pub(crate) fn needs_salt(hit: &Hit, identified: bool) -> bool {
-    identified && hit.client_id.is_none() && hit.ip.is_some()
+    identified && client_id_of(hit).is_none() && hit.ip.is_some()
+}
+
+/// The hit's client id, if it has one that names a browser: an empty or
+/// all-blank (or invisible) cookie value is shared by every browser that sends it, so an
+/// id derived from it would pool strangers into one exportable, erasable
+/// "visitor" (promises P4-P6). Such a hit counts as one without a client
+/// id.
+fn client_id_of(hit: &Hit) -> Option<&str> {
+    hit.client_id.as_deref().filter(|c| {
+        !c.chars()
+            .all(|ch| ch.is_whitespace() || sensitive::is_invisible(ch))
+    })
 }
 
 /// Stored text for a name, path or description: card numbers, IBANs and
@@ -229,7 +241,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
     let info = ua::classify(ua_str);
     let visitor = if !identified {
         VisitorId::ANONYMOUS
-    } else if let Some(c) = &hit.client_id {
+    } else if let Some(c) = client_id_of(&hit) {
         cx.secret.visitor_from_client(c)
     } else if let (Some(ip), Some(salt)) = (hit.ip, cx.salt.as_ref()) {
         cx.secret.visitor_cookieless(salt, ip, ua_str)
@@ -478,6 +490,26 @@ mod tests {
             },
         );
         assert_eq!(screen(&focus, &s), Ok(()));
+    }
+
+    #[test]
+    fn a_blank_client_id_gives_no_visitor_id_and_keeps_nothing_typed() {
+        for blank in ["", " ", "\t\n", "\u{200b}", "\u{a0}\u{feff}", "\u{3000}"] {
+            let mut hit = hit_of(7, &["f".into(), "note".into(), "typed".into()]);
+            hit.client_id = Some(blank.into());
+            assert!(!needs_salt(&hit, true), "{blank:?}");
+            let e = run(hit.clone(), true, &DomainSettings::default());
+            assert_eq!(e.visitor, VisitorId::ANONYMOUS, "{blank:?}");
+            assert!(!stored_texts(&e).1, "{blank:?}");
+            hit.ip = Some(std::net::IpAddr::from([203, 0, 113, 9]));
+            assert!(needs_salt(&hit, true), "{blank:?}: cookieless instead");
+        }
+        let mut hit = hit_of(7, &[]);
+        hit.client_id = Some(" c ".into());
+        assert_ne!(
+            run(hit, true, &DomainSettings::default()).visitor,
+            VisitorId::ANONYMOUS
+        );
     }
 
     #[test]
