@@ -186,9 +186,17 @@ fn probe_sensitive_input_types_and_autocomplete_tokens() {
     let db = env.open();
     let mut gone = Vec::new();
     let mut fields = Vec::new();
-    for (i, t) in ["password", "Password", " PASSWORD ", "hidden", "file"]
-        .iter()
-        .enumerate()
+    for (i, t) in [
+        "password",
+        "Password",
+        " PASSWORD ",
+        "hidden",
+        "file",
+        "ｐａｓｓｗｏｒｄ",
+        "pass\u{200b}word",
+    ]
+    .iter()
+    .enumerate()
     {
         let m = marker("T", i);
         fields.push(FormField::new("field", m.clone()).input_type(*t));
@@ -208,6 +216,9 @@ fn probe_sensitive_input_types_and_autocomplete_tokens() {
         "cc-exp-month",
         "cc-given-name",
         "  cc-number  ",
+        "ｃｃ－ｎｕｍｂｅｒ",
+        "cc\u{200b}-csc",
+        "section-a\u{3000}one-time-code",
     ]
     .iter()
     .enumerate()

@@ -470,7 +470,8 @@ fn judge(name: &str) -> bool {
 /// `file` (any case, surrounding space ignored).
 #[must_use]
 pub fn is_sensitive_input_type(t: &str) -> bool {
-    let t = t.trim();
+    let t = fold(t);
+    let t = t.trim_matches(|c: char| c.is_whitespace() || c.is_control());
     ["password", "hidden", "file"]
         .iter()
         .any(|x| t.eq_ignore_ascii_case(x))
@@ -482,7 +483,7 @@ pub fn is_sensitive_input_type(t: &str) -> bool {
 /// `transaction-currency`, and the birth-date tokens `bday*`.
 #[must_use]
 pub fn is_sensitive_autocomplete(a: &str) -> bool {
-    a.split_ascii_whitespace().any(|tok| {
+    fold(a).split_whitespace().any(|tok| {
         let tok = tok.to_ascii_lowercase();
         tok.starts_with("cc-")
             || tok.contains("password")
@@ -735,6 +736,24 @@ mod tests {
             "bday-year",
         ] {
             assert!(is_sensitive_autocomplete(a), "{a}");
+        }
+        // Spelled with full-width letters, invisible characters, entities.
+        for t in [
+            "ｐａｓｓｗｏｒｄ",
+            "pass\u{200b}word",
+            "password\0",
+            "&#112;assword",
+        ] {
+            assert!(is_sensitive_input_type(t), "{t:?}");
+        }
+        for a in [
+            "ｃｃ－ｎｕｍｂｅｒ",
+            "cc\u{200b}-number",
+            "section-x\u{3000}cc-csc",
+            "one-time-code\u{feff}",
+            "cc&#45;exp",
+        ] {
+            assert!(is_sensitive_autocomplete(a), "{a:?}");
         }
         for a in ["email", "shipping street-address", "name", "tel", "off", ""] {
             assert!(!is_sensitive_autocomplete(a), "{a}");
