@@ -213,6 +213,34 @@ fn probe_imports_of_dropped_hits_leave_no_trace() {
     assert!(o.status.success(), "{}", describe(&o));
     let o = env.run(&[env.data_str().as_str(), "import", "drop.ndjson"], None);
     assert!(o.status.success(), "{}", describe(&o));
+    let plausible = [
+        format!(
+            r#"{{"name":"pageview","url":"https://qzdrop-p1.example/","domain":"qzdrop-p1.example","ip":"203.0.113.9","user_agent":"Mozilla/5.0","timestamp":{ts},"headers":{{"DNT":"1"}}}}"#
+        ),
+        format!(
+            r#"{{"n":"pageview","u":"https://qzdrop-p2.example/","d":"qzdrop-p2.example","ip":"203.0.113.9","ts":{ts},"headers":{{"sec-gpc":"1"}}}}"#
+        ),
+        format!(
+            r#"{{"n":"Signup","u":"https://qzdrop-p3.example/","d":"qzdrop-p3.example,qzdrop-p4.example","ip":"203.0.113.9","ts":{ts},"gpc":1,"p":{{"plan":"pro"}}}}"#
+        ),
+        format!(
+            r#"{{"n":"pageview","u":"https://qzdrop-p5.example/","d":"qzdrop-p5.example","ts":{ts},"dnt":true,"headers":{{"User-Agent":"Mozilla/5.0","X-Forwarded-For":"203.0.113.9, 10.0.0.1"}}}}"#
+        ),
+    ]
+    .join("\n");
+    env.write("drop.plausible.ndjson", &plausible);
+    let o = env.one_shot(&[".import drop.plausible.ndjson"]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("dropped    5"),
+        "every payload is dropped: {}",
+        describe(&o)
+    );
+    let o = env.run(
+        &[env.data_str().as_str(), "import", "drop.plausible.ndjson"],
+        None,
+    );
+    assert!(o.status.success(), "{}", describe(&o));
     let o = env.one_shot(&[".domains"]);
     let listed = stdout(&o);
     let mut stack = vec![env.data()];
