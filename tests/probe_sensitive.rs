@@ -105,6 +105,10 @@ const NAMES: &[&str] = &[
     "[password]",
     " password ",
     "\tpwd\n",
+    "p\u{0430}ssword",
+    "\u{0441}\u{0441}-number",
+    "\u{0440}wd",
+    "user_\u{03a1}IN",
 ];
 
 /// Field names that must keep their values.

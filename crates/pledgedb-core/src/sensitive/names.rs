@@ -342,6 +342,35 @@ pub fn fold(name: &str) -> String {
             _ => out.push(c),
         }
     }
+    unmix(out)
+}
+
+/// A name that mixes Latin letters with letters of another script that
+/// look like Latin ones (`pаssword` with a Cyrillic `а`, `ΡIN` with a Greek
+/// `Ρ`) is read with those letters as the Latin letters they imitate (their
+/// Unicode confusable skeleton, [`unicode_security::skeleton`]). A name
+/// wholly in one other script is left alone: its words are matched as
+/// written ([`SENSITIVE_WORDS_OTHER_SCRIPTS`]).
+fn unmix(name: String) -> String {
+    let latin = name.chars().any(|c| c.is_ascii_alphabetic());
+    let other = name.chars().any(|c| !c.is_ascii() && c.is_alphabetic());
+    if !(latin && other) {
+        return name;
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut one = [0u8; 4];
+    for c in name.chars() {
+        if c.is_ascii() || !c.is_alphabetic() {
+            out.push(c);
+            continue;
+        }
+        let sk: String = unicode_security::skeleton(c.encode_utf8(&mut one)).collect();
+        if !sk.is_empty() && sk.chars().all(|k| k.is_ascii_alphanumeric()) {
+            out.push_str(&sk);
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -757,6 +786,27 @@ mod tests {
         }
         for a in ["email", "shipping street-address", "name", "tel", "off", ""] {
             assert!(!is_sensitive_autocomplete(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn look_alike_letters_of_other_scripts_in_a_latin_name_are_read_as_latin() {
+        for name in [
+            "p\u{0430}ssword",
+            "\u{0440}wd",
+            "user_\u{0440}in",
+            "\u{0441}\u{0441}_number",
+            "ib\u{0430}n",
+            "\u{03a1}IN",
+            "\u{0455}\u{0455}n",
+            "cv\u{03bd}",
+            "pass\u{0461}ord",
+        ] {
+            assert!(is_sensitive_name(name), "{name:?} should be sensitive");
+        }
+        // Wholly other-script words keep their own reading.
+        for name in ["\u{0441}\u{0441}", "город", "имя", "адрес", "Ιστορία"] {
+            assert!(!is_sensitive_name(name), "{name:?} should not be sensitive");
         }
     }
 
