@@ -266,3 +266,35 @@ fn probe_imports_of_dropped_hits_leave_no_trace() {
     }
     assert!(!listed.contains("qzdrop"), "{listed}");
 }
+
+/// SQL naming one visitor or session by its stored id, typed at the
+/// terminal, runs but never reaches the history file.
+#[cfg(unix)]
+#[test]
+fn probe_sql_naming_one_visitor_never_reaches_the_history() {
+    use rexpect::session::spawn_command;
+    let env = Env::new();
+    env.load();
+    let mut cmd = env.command();
+    cmd.arg(env.data_str()).env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("pledgedb> ").unwrap();
+    for line in [
+        "SELECT 'kept-QZ' AS status;",
+        "SELECT count(*) FROM events WHERE visitor = '0badc0ffee0000a1';",
+        "SELECT path FROM events WHERE session = '0BADC0FFEE0000A2';",
+    ] {
+        p.send(line).unwrap();
+        p.send("\r").unwrap();
+        p.flush().unwrap();
+        p.exp_string("pledgedb> ").unwrap();
+    }
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+    let history = std::fs::read_to_string(env.home().join(".pledgedb_history")).unwrap();
+    assert!(history.contains("kept-QZ"), "{history}");
+    assert!(
+        !history.to_lowercase().contains("0badc0ffee0000a"),
+        "{history}"
+    );
+}
