@@ -463,3 +463,35 @@ fn probe_keystrokes_of_sensitive_fields_are_dropped_focus_and_blur_kept() {
     };
     assert_eq!(db.ingest(hit(k, 0)).unwrap(), Ingested::Queued);
 }
+
+#[test]
+fn probe_utm_parameters_named_like_sensitive_fields_are_not_stored() {
+    let env = Env::new();
+    let db = env.open();
+    let mut gone = Vec::new();
+    for (i, n) in [
+        "password",
+        "cc_number",
+        "PWD",
+        "ssn",
+        "iban",
+        "%70assword",
+        "card-cvc",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let m = marker("U", i);
+        let url = format!("https://probe.example/p?utm_source=news&utm_{n}={m}&utm_medium=mail");
+        let h = Hit::new(DOMAIN, url, HitKind::PageView { referrer: None })
+            .client_id("visitor-1")
+            .consent(Consent::Granted)
+            .at(at(i));
+        assert_eq!(db.ingest(h).unwrap(), Ingested::Queued);
+        gone.push(m);
+    }
+    db.close().unwrap();
+    let found = common::find_any(&env.data, &gone);
+    assert!(found.is_empty(), "kept: {found:?}");
+    assert!(!common::files_containing(&env.data, b"utm_source=news").is_empty());
+}

@@ -216,6 +216,19 @@ fn prop_of(
     Some((text_of(k), v))
 }
 
+/// The `utm_*` parameters without those whose name is sensitive
+/// (`utm_password`, `utm_cc_number`, a configured pattern): a parameter
+/// name is a field name like any other.
+fn utm_without_sensitive_names(utm: &str, settings: &DomainSettings) -> String {
+    utm.split('&')
+        .filter(|p| {
+            let name = p.split_once('=').map_or(*p, |(n, _)| n);
+            !p.is_empty() && !settings.is_sensitive_name(name)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Turns a validated, admitted hit into the event to store. The hit is
 /// consumed: its IP and user agent end here.
 ///
@@ -260,10 +273,13 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             referrer: referrer
                 .as_deref()
                 .map_or_else(Text::empty, |r| text_of(&referrer_host(r))),
-            utm: if anonymous {
-                text_of(&sensitive::anonymous_utm(&url.utm))
-            } else {
-                text_of(&url.utm)
+            utm: {
+                let utm = utm_without_sensitive_names(&url.utm, cx.settings);
+                if anonymous {
+                    text_of(&sensitive::anonymous_utm(&utm))
+                } else {
+                    text_of(&utm)
+                }
             },
         },
         HitKind::Click { x, y, target } => EventKind::Click {
@@ -510,6 +526,24 @@ mod tests {
             run(hit, true, &DomainSettings::default()).visitor,
             VisitorId::ANONYMOUS
         );
+    }
+
+    #[test]
+    fn utm_parameters_with_sensitive_names_are_dropped() {
+        let s = DomainSettings {
+            sensitive_fields: vec!["geheim".into()],
+            ..DomainSettings::default()
+        };
+        assert_eq!(
+            utm_without_sensitive_names(
+                "utm_source=a&utm_password=b&utm_cc_number=c&UTM_PWD=d&utm_medium=e\
+                 &utm_geheimnis=f&utm_%70assword=g&utm_term=h",
+                &s
+            ),
+            "utm_source=a&utm_medium=e&utm_term=h"
+        );
+        assert_eq!(utm_without_sensitive_names("", &s), "");
+        assert_eq!(utm_without_sensitive_names("utm_ssn", &s), "");
     }
 
     #[test]
