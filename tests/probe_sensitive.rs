@@ -495,3 +495,33 @@ fn probe_utm_parameters_named_like_sensitive_fields_are_not_stored() {
     assert!(found.is_empty(), "kept: {found:?}");
     assert!(!common::files_containing(&env.data, b"utm_source=news").is_empty());
 }
+
+#[test]
+fn probe_a_sensitive_form_keeps_no_field_of_its_submit() {
+    let env = Env::new();
+    let db = env.open();
+    let mut gone = Vec::new();
+    for (i, form) in [
+        "credit-card",
+        "payment[card]",
+        "cvvForm",
+        "user%5Bpwd%5D-reset",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let m = marker("F", i);
+        let k = HitKind::FormSubmit {
+            form: (*form).into(),
+            fields: vec![
+                FormField::new("code", m.clone()),
+                FormField::new("holder", m.clone()),
+            ],
+        };
+        assert_eq!(db.ingest(hit(k, i)).unwrap(), Ingested::Queued);
+        gone.push(m);
+    }
+    db.close().unwrap();
+    let found = common::find_any(&env.data, &gone);
+    assert!(found.is_empty(), "kept: {found:?}");
+}

@@ -305,8 +305,10 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             field: text_of(&field),
         },
         HitKind::FormSubmit { form, fields } => EventKind::FormSubmit {
-            form: text_of(&form),
-            fields: if anonymous {
+            // A sensitive form (`credit-card`, `payment[card]`) keeps no
+            // field, as [`screen`] keeps none of its keystrokes: its `code`
+            // or `number` field is the card's.
+            fields: if anonymous || cx.settings.is_sensitive_name(&form) {
                 Vec::new()
             } else {
                 fields
@@ -318,6 +320,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
                     })
                     .collect()
             },
+            form: text_of(&form),
         },
         HitKind::Custom { name, props } => EventKind::Custom {
             name: text_of(&name),
@@ -526,6 +529,48 @@ mod tests {
             run(hit, true, &DomainSettings::default()).visitor,
             VisitorId::ANONYMOUS
         );
+    }
+
+    #[test]
+    fn a_sensitive_form_keeps_no_submitted_field() {
+        for form in [
+            "credit-card",
+            "payment[card]",
+            "cvvForm",
+            "p&#97;ssword-reset",
+            "geheim",
+        ] {
+            let s = DomainSettings {
+                sensitive_fields: vec!["geheim".into()],
+                ..DomainSettings::default()
+            };
+            let hit = Hit::new(
+                "a.example",
+                "/",
+                HitKind::FormSubmit {
+                    form: form.into(),
+                    fields: vec![FormField::new("code", "123"), FormField::new("name", "x")],
+                },
+            )
+            .client_id("c");
+            let e = run(hit, true, &s);
+            let EventKind::FormSubmit { fields, form: f } = &e.kind else {
+                panic!("not a submit");
+            };
+            assert!(fields.is_empty(), "{form}");
+            assert!(!f.as_str().is_empty(), "{form}: the form name stays");
+        }
+        let hit = Hit::new(
+            "a.example",
+            "/",
+            HitKind::FormSubmit {
+                form: "contact".into(),
+                fields: vec![FormField::new("code", "123")],
+            },
+        )
+        .client_id("c");
+        let e = run(hit, true, &DomainSettings::default());
+        assert!(matches!(&e.kind, EventKind::FormSubmit { fields, .. } if fields.len() == 1));
     }
 
     #[test]
