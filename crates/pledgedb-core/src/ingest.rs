@@ -152,7 +152,19 @@ pub(crate) struct Context<'a> {
 
 /// Whether the hit will need a cookieless salt.
 pub(crate) fn needs_salt(hit: &Hit, identified: bool) -> bool {
-    identified && hit.client_id.is_none() && hit.ip.is_some()
+    identified && client_id_of(hit).is_none() && hit.ip.is_some()
+}
+
+/// The hit's client id, if it has one that names a browser: an empty or
+/// all-blank (or invisible) cookie value is shared by every browser that sends it, so an
+/// id derived from it would pool strangers into one exportable, erasable
+/// "visitor" (promises P4-P6). Such a hit counts as one without a client
+/// id.
+fn client_id_of(hit: &Hit) -> Option<&str> {
+    hit.client_id.as_deref().filter(|c| {
+        !c.chars()
+            .all(|ch| ch.is_whitespace() || sensitive::is_invisible(ch))
+    })
 }
 
 /// Stored text for a name, path or description: card numbers, IBANs and
@@ -180,7 +192,8 @@ pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropRea
 
 /// A custom property as stored, or `None` when it must not be: its name is
 /// sensitive, its text is or holds a card number, IBAN or SSN, its integer
-/// is a card number, or it is text on an event without a visitor id.
+/// or float is a card number, or it is text on an event without a visitor
+/// id.
 fn prop_of(
     k: &str,
     v: HitProp,
@@ -194,12 +207,26 @@ fn prop_of(
         HitProp::Bool(b) => PropValue::Bool(b),
         HitProp::Int(i) if sensitive::is_card_number(i) => return None,
         HitProp::Int(i) => PropValue::Int(i),
+        HitProp::Float(f) if sensitive::is_card_number_float(f) => return None,
         HitProp::Float(f) => PropValue::Float(f),
         HitProp::Text(_) if anonymous => return None,
         HitProp::Text(t) if sensitive::contains_sensitive_value(&t) => return None,
         HitProp::Text(t) => PropValue::Text(Text::value(&t)),
     };
     Some((text_of(k), v))
+}
+
+/// The `utm_*` parameters without those whose name is sensitive
+/// (`utm_password`, `utm_cc_number`, a configured pattern): a parameter
+/// name is a field name like any other.
+fn utm_without_sensitive_names(utm: &str, settings: &DomainSettings) -> String {
+    utm.split('&')
+        .filter(|p| {
+            let name = p.split_once('=').map_or(*p, |(n, _)| n);
+            !p.is_empty() && !settings.is_sensitive_name(name)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Turns a validated, admitted hit into the event to store. The hit is
@@ -227,7 +254,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
     let info = ua::classify(ua_str);
     let visitor = if !identified {
         VisitorId::ANONYMOUS
-    } else if let Some(c) = &hit.client_id {
+    } else if let Some(c) = client_id_of(&hit) {
         cx.secret.visitor_from_client(c)
     } else if let (Some(ip), Some(salt)) = (hit.ip, cx.salt.as_ref()) {
         cx.secret.visitor_cookieless(salt, ip, ua_str)
@@ -246,10 +273,13 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             referrer: referrer
                 .as_deref()
                 .map_or_else(Text::empty, |r| text_of(&referrer_host(r))),
-            utm: if anonymous {
-                text_of(&sensitive::anonymous_utm(&url.utm))
-            } else {
-                text_of(&url.utm)
+            utm: {
+                let utm = utm_without_sensitive_names(&url.utm, cx.settings);
+                if anonymous {
+                    text_of(&sensitive::anonymous_utm(&utm))
+                } else {
+                    text_of(&utm)
+                }
             },
         },
         HitKind::Click { x, y, target } => EventKind::Click {
@@ -275,8 +305,10 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
             field: text_of(&field),
         },
         HitKind::FormSubmit { form, fields } => EventKind::FormSubmit {
-            form: text_of(&form),
-            fields: if anonymous {
+            // A sensitive form (`credit-card`, `payment[card]`) keeps no
+            // field, as [`screen`] keeps none of its keystrokes: its `code`
+            // or `number` field is the card's.
+            fields: if anonymous || cx.settings.is_sensitive_name(&form) {
                 Vec::new()
             } else {
                 fields
@@ -288,6 +320,7 @@ pub(crate) fn transform(hit: Hit, ts: Timestamp, identified: bool, cx: &Context<
                     })
                     .collect()
             },
+            form: text_of(&form),
         },
         HitKind::Custom { name, props } => EventKind::Custom {
             name: text_of(&name),
@@ -476,6 +509,86 @@ mod tests {
             },
         );
         assert_eq!(screen(&focus, &s), Ok(()));
+    }
+
+    #[test]
+    fn a_blank_client_id_gives_no_visitor_id_and_keeps_nothing_typed() {
+        for blank in ["", " ", "\t\n", "\u{200b}", "\u{a0}\u{feff}", "\u{3000}"] {
+            let mut hit = hit_of(7, &["f".into(), "note".into(), "typed".into()]);
+            hit.client_id = Some(blank.into());
+            assert!(!needs_salt(&hit, true), "{blank:?}");
+            let e = run(hit.clone(), true, &DomainSettings::default());
+            assert_eq!(e.visitor, VisitorId::ANONYMOUS, "{blank:?}");
+            assert!(!stored_texts(&e).1, "{blank:?}");
+            hit.ip = Some(std::net::IpAddr::from([203, 0, 113, 9]));
+            assert!(needs_salt(&hit, true), "{blank:?}: cookieless instead");
+        }
+        let mut hit = hit_of(7, &[]);
+        hit.client_id = Some(" c ".into());
+        assert_ne!(
+            run(hit, true, &DomainSettings::default()).visitor,
+            VisitorId::ANONYMOUS
+        );
+    }
+
+    #[test]
+    fn a_sensitive_form_keeps_no_submitted_field() {
+        for form in [
+            "credit-card",
+            "payment[card]",
+            "cvvForm",
+            "p&#97;ssword-reset",
+            "geheim",
+        ] {
+            let s = DomainSettings {
+                sensitive_fields: vec!["geheim".into()],
+                ..DomainSettings::default()
+            };
+            let hit = Hit::new(
+                "a.example",
+                "/",
+                HitKind::FormSubmit {
+                    form: form.into(),
+                    fields: vec![FormField::new("code", "123"), FormField::new("name", "x")],
+                },
+            )
+            .client_id("c");
+            let e = run(hit, true, &s);
+            let EventKind::FormSubmit { fields, form: f } = &e.kind else {
+                panic!("not a submit");
+            };
+            assert!(fields.is_empty(), "{form}");
+            assert!(!f.as_str().is_empty(), "{form}: the form name stays");
+        }
+        let hit = Hit::new(
+            "a.example",
+            "/",
+            HitKind::FormSubmit {
+                form: "contact".into(),
+                fields: vec![FormField::new("code", "123")],
+            },
+        )
+        .client_id("c");
+        let e = run(hit, true, &DomainSettings::default());
+        assert!(matches!(&e.kind, EventKind::FormSubmit { fields, .. } if fields.len() == 1));
+    }
+
+    #[test]
+    fn utm_parameters_with_sensitive_names_are_dropped() {
+        let s = DomainSettings {
+            sensitive_fields: vec!["geheim".into()],
+            ..DomainSettings::default()
+        };
+        assert_eq!(
+            utm_without_sensitive_names(
+                "utm_source=a&utm_password=b&utm_cc_number=c&UTM_PWD=d&utm_medium=e\
+                 &utm_geheimnis=f&utm_%70assword=g&utm_term=h",
+                &s
+            ),
+            "utm_source=a&utm_medium=e&utm_term=h"
+        );
+        assert_eq!(utm_without_sensitive_names("", &s), "");
+        assert_eq!(utm_without_sensitive_names("utm_ssn", &s), "");
     }
 
     #[test]

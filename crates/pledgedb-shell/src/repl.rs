@@ -82,9 +82,18 @@ fn banner(shell: &Shell) {
 /// ([`commands::keeps_history`]).
 fn may_keep(item: &Item) -> bool {
     match item {
-        Item::Sql(_) => true,
+        Item::Sql(sql) => !holds_stored_id(sql),
         Item::Dot(line) => commands::keeps_history(line),
     }
+}
+
+/// Whether SQL names one visitor or session: the tables show their ids as
+/// 16 hex digits, so a query that holds such a word
+/// (`WHERE visitor = '0badc0ffee000004'`) is about one person and is not
+/// kept, like `.export-visitor ID`.
+fn holds_stored_id(sql: &str) -> bool {
+    sql.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w.len() == 16 && w.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Whether a whole history entry may be kept: it holds no IP and every
@@ -257,4 +266,28 @@ pub fn commands(shell: &mut Shell, cmds: &[String]) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_naming_one_visitor_or_session_is_not_kept() {
+        for sql in [
+            "SELECT * FROM events WHERE visitor = '0badc0ffee000004';",
+            "select path from events where session='ABCDEF0123456789'",
+            "SELECT 1 FROM events WHERE visitor IN ('0123456789abcdef', 'x');",
+        ] {
+            assert!(!entry_may_keep(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT count(*) FROM events;",
+            "SELECT path FROM events WHERE ts > 1767225600000;",
+            "SELECT 'deadbeef' AS x;",
+            "SELECT * FROM events WHERE visitor = '0123456789abcdef0';",
+        ] {
+            assert!(entry_may_keep(sql), "{sql}");
+        }
+    }
 }

@@ -20,11 +20,12 @@ mod values;
 
 pub use names::{
     SENSITIVE_PHRASES, SENSITIVE_PREFIXES, SENSITIVE_SUBSTRINGS, SENSITIVE_SUFFIXES,
-    SENSITIVE_TOKENS, SENSITIVE_WORDS_OTHER_SCRIPTS, fold, is_sensitive_autocomplete,
-    is_sensitive_input_type, is_sensitive_name, name_tokens,
+    SENSITIVE_TOKENS, SENSITIVE_WORDS_OTHER_SCRIPTS, decode, fold, is_invisible,
+    is_sensitive_autocomplete, is_sensitive_input_type, is_sensitive_name, name_tokens,
 };
 pub use values::{
-    REDACTED_VALUE, contains_sensitive_value, is_card_number, redact_sensitive_values,
+    REDACTED_VALUE, contains_sensitive_value, is_card_number, is_card_number_float,
+    redact_sensitive_values,
 };
 
 /// The `utm_*` parameters an event without a visitor id keeps (promise P4):

@@ -250,11 +250,76 @@ pub const SENSITIVE_SUFFIXES: &[&str] = &["pwd", "pw", "ssn", "cvv", "cvc", "ccv
 /// `ibannr`).
 pub const SENSITIVE_PREFIXES: &[&str] = &["pwd", "passw", "iban", "cvv", "cvc"];
 
-/// The name with compatibility forms decomposed (NFKD), combining marks
-/// removed and the few letters NFKD leaves whole spelled in ASCII (`ł`,
-/// `ø`, `ß`, `æ`, ...). Case is kept, so camelCase boundaries survive.
+/// How many layers of percent-encoding and HTML character references
+/// [`decode`] takes off (`%2570` is `%70` is `p`).
+const MAX_DECODE_ROUNDS: usize = 3;
+
+/// The name as a browser or server would read it: percent-encoding
+/// (`user%5Bpwd%5D`) and HTML character references (`p&#97;ssword`,
+/// `&amp;`) decoded, a few layers deep, and invisible characters (zero-width
+/// spaces and joiners, soft hyphens, word joiners, byte-order marks, bidi
+/// controls, variation selectors: [`is_invisible`]) removed, so that none of
+/// them can split a sensitive word into harmless pieces.
+#[must_use]
+pub fn decode(name: &str) -> String {
+    let mut s = name.to_owned();
+    for _ in 0..MAX_DECODE_ROUNDS {
+        let mut next = s.clone();
+        if next.contains('%') {
+            next = percent_encoding::percent_decode_str(&next)
+                .decode_utf8_lossy()
+                .into_owned();
+        }
+        if next.contains('&') {
+            next = html_escape::decode_html_entities(&next).into_owned();
+        }
+        if next == s {
+            break;
+        }
+        s = next;
+    }
+    if s.chars().any(is_invisible) {
+        s.retain(|c| !is_invisible(c));
+    }
+    s
+}
+
+/// Characters that render as nothing (Unicode default-ignorable code
+/// points and format characters): a name with them reads as the name
+/// without them.
+#[must_use]
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// The name [`decode`]d, with compatibility forms decomposed (NFKD),
+/// combining marks removed and the few letters NFKD leaves whole spelled in
+/// ASCII (`ł`, `ø`, `ß`, `æ`, ...). Case is kept, so camelCase boundaries
+/// survive.
 #[must_use]
 pub fn fold(name: &str) -> String {
+    let name = &decode(name);
     if name.is_ascii() {
         return name.to_owned();
     }
@@ -275,6 +340,35 @@ pub fn fold(name: &str) -> String {
             'ı' => out.push('i'),
             'þ' => out.push_str("th"),
             _ => out.push(c),
+        }
+    }
+    unmix(out)
+}
+
+/// A name that mixes Latin letters with letters of another script that
+/// look like Latin ones (`pаssword` with a Cyrillic `а`, `ΡIN` with a Greek
+/// `Ρ`) is read with those letters as the Latin letters they imitate (their
+/// Unicode confusable skeleton, [`unicode_security::skeleton`]). A name
+/// wholly in one other script is left alone: its words are matched as
+/// written ([`SENSITIVE_WORDS_OTHER_SCRIPTS`]).
+fn unmix(name: String) -> String {
+    let latin = name.chars().any(|c| c.is_ascii_alphabetic());
+    let other = name.chars().any(|c| !c.is_ascii() && c.is_alphabetic());
+    if !(latin && other) {
+        return name;
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut one = [0u8; 4];
+    for c in name.chars() {
+        if c.is_ascii() || !c.is_alphabetic() {
+            out.push(c);
+            continue;
+        }
+        let sk: String = unicode_security::skeleton(c.encode_utf8(&mut one)).collect();
+        if !sk.is_empty() && sk.chars().all(|k| k.is_ascii_alphanumeric()) {
+            out.push_str(&sk);
+        } else {
+            out.push(c);
         }
     }
     out
@@ -394,8 +488,9 @@ fn judge(name: &str) -> bool {
     if SENSITIVE_SUBSTRINGS.iter().any(|s| joined.contains(s)) {
         return true;
     }
-    !name.is_ascii() && {
-        let n: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    let decoded = decode(name);
+    !decoded.is_ascii() && {
+        let n: String = decoded.nfkc().flat_map(char::to_lowercase).collect();
         SENSITIVE_WORDS_OTHER_SCRIPTS.iter().any(|w| n.contains(w))
     }
 }
@@ -404,7 +499,8 @@ fn judge(name: &str) -> bool {
 /// `file` (any case, surrounding space ignored).
 #[must_use]
 pub fn is_sensitive_input_type(t: &str) -> bool {
-    let t = t.trim();
+    let t = fold(t);
+    let t = t.trim_matches(|c: char| c.is_whitespace() || c.is_control());
     ["password", "hidden", "file"]
         .iter()
         .any(|x| t.eq_ignore_ascii_case(x))
@@ -416,7 +512,7 @@ pub fn is_sensitive_input_type(t: &str) -> bool {
 /// `transaction-currency`, and the birth-date tokens `bday*`.
 #[must_use]
 pub fn is_sensitive_autocomplete(a: &str) -> bool {
-    a.split_ascii_whitespace().any(|tok| {
+    fold(a).split_whitespace().any(|tok| {
         let tok = tok.to_ascii_lowercase();
         tok.starts_with("cc-")
             || tok.contains("password")
@@ -670,12 +766,88 @@ mod tests {
         ] {
             assert!(is_sensitive_autocomplete(a), "{a}");
         }
+        // Spelled with full-width letters, invisible characters, entities.
+        for t in [
+            "ｐａｓｓｗｏｒｄ",
+            "pass\u{200b}word",
+            "password\0",
+            "&#112;assword",
+        ] {
+            assert!(is_sensitive_input_type(t), "{t:?}");
+        }
+        for a in [
+            "ｃｃ－ｎｕｍｂｅｒ",
+            "cc\u{200b}-number",
+            "section-x\u{3000}cc-csc",
+            "one-time-code\u{feff}",
+            "cc&#45;exp",
+        ] {
+            assert!(is_sensitive_autocomplete(a), "{a:?}");
+        }
         for a in ["email", "shipping street-address", "name", "tel", "off", ""] {
             assert!(!is_sensitive_autocomplete(a), "{a}");
         }
     }
 
+    #[test]
+    fn look_alike_letters_of_other_scripts_in_a_latin_name_are_read_as_latin() {
+        for name in [
+            "p\u{0430}ssword",
+            "\u{0440}wd",
+            "user_\u{0440}in",
+            "\u{0441}\u{0441}_number",
+            "ib\u{0430}n",
+            "\u{03a1}IN",
+            "\u{0455}\u{0455}n",
+            "cv\u{03bd}",
+            "pass\u{0461}ord",
+        ] {
+            assert!(is_sensitive_name(name), "{name:?} should be sensitive");
+        }
+        // Wholly other-script words keep their own reading.
+        for name in ["\u{0441}\u{0441}", "город", "имя", "адрес", "Ιστορία"] {
+            assert!(!is_sensitive_name(name), "{name:?} should not be sensitive");
+        }
+    }
+
+    #[test]
+    fn encoded_and_invisible_spellings_are_read_as_written_by_a_browser() {
+        for name in [
+            "user%5Bpwd%5D",
+            "%70assword",
+            "%2570assword",
+            "p&#97;ssword",
+            "p&#x61;ssword",
+            "&#112;&#119;&#100;",
+            "p&amp;#97;ssword",
+            "%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8C",
+            "p\u{200b}wd",
+            "p\u{200c}w\u{200d}d",
+            "s\u{2060}s\u{feff}n",
+            "c\u{034f}v\u{180e}c",
+            "i\u{202e}ban",
+            "p\u{fe0f}in",
+        ] {
+            assert!(is_sensitive_name(name), "{name:?} should be sensitive");
+        }
+        for name in ["email%5B%5D", "q&amp;a", "100%", "&", "%zz", "%ff%fe"] {
+            assert!(!is_sensitive_name(name), "{name:?} should not be sensitive");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn an_invisible_character_anywhere_never_hides_a_word(
+            word in prop::sample::select(vec!["pwd", "ssn", "pin", "cvv", "iban", "otp", "password"]),
+            at in 0usize..8,
+            c in prop::sample::select(vec!['\u{ad}', '\u{200b}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{180e}']),
+        ) {
+            let mut s: Vec<char> = word.chars().collect();
+            s.insert(at.min(s.len()), c);
+            let name: String = s.into_iter().collect();
+            prop_assert!(is_sensitive_name(&name), "{:?}", name);
+        }
+
         #[test]
         fn tokenizer_never_panics_and_folds_case(s in "\\PC{0,40}") {
             let tokens = name_tokens(&s);

@@ -122,7 +122,21 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
 /// digits passing the Luhn check): a number property is checked like text.
 #[must_use]
 pub fn is_card_number(n: i64) -> bool {
-    let digits = n.unsigned_abs().to_string();
+    is_card_digits(n.unsigned_abs())
+}
+
+/// Whether a floating-point number is a whole number whose digits are a
+/// card number ([`is_card_number`]): `4111111111111111.0` is as much a card
+/// number as the integer is.
+#[must_use]
+pub fn is_card_number_float(f: f64) -> bool {
+    // 1e19 is above every 19-digit number and below u64::MAX (1.8e19), so
+    // the cast is exact for every whole number in range.
+    f.is_finite() && f.fract() == 0.0 && f.abs() < 1e19 && is_card_digits(f.abs() as u64)
+}
+
+fn is_card_digits(n: u64) -> bool {
+    let digits = n.to_string();
     (12..=19).contains(&digits.len()) && luhn(digits.as_bytes(), &[(0, digits.len())])
 }
 
@@ -166,6 +180,16 @@ pub fn redact_sensitive_values(s: &str) -> Cow<'_, str> {
 /// contain anything they look for (two check digits and at least ten more
 /// characters for an IBAN, nine digits for an SSN, twelve for a card).
 fn normalized(s: &str) -> Option<Cow<'_, str>> {
+    // Percent-encoding (`4111%201111...`, `123%2D45%2D6789`, as paths and
+    // utm values are stored) and HTML character references (`&#52;111...`)
+    // are read as the characters they stand for. Each decoding makes the
+    // text shorter, so this recursion ends.
+    if s.contains(['%', '&']) {
+        let d = super::names::decode(s);
+        if d.len() < s.len() {
+            return normalized(&d).map(|c| Cow::Owned(c.into_owned()));
+        }
+    }
     if s.is_ascii() {
         let digits = s.bytes().filter(u8::is_ascii_digit).count();
         return (digits >= 2 && s.len() >= 11).then_some(Cow::Borrowed(s));
@@ -200,8 +224,11 @@ fn spans(b: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Separators a person or a form puts between digit groups: space, tab,
+/// dash, dot (`4111.1111.1111.1111`) and the plus sign a form-encoded
+/// space becomes.
 fn is_sep(c: u8) -> bool {
-    c == b' ' || c == b'-' || c == b'\t'
+    matches!(c, b' ' | b'-' | b'\t' | b'.' | b'+')
 }
 
 /// Card numbers: runs of digit groups, whole consecutive groups tried.
@@ -212,7 +239,7 @@ fn cards(b: &[u8], out: &mut Vec<(usize, usize)>) {
             i += 1;
             continue;
         }
-        // A run of digit groups separated by 1-3 spaces or dashes.
+        // A run of digit groups separated by 1-3 separators ([`is_sep`]).
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut j = i;
         loop {
@@ -240,7 +267,10 @@ fn cards(b: &[u8], out: &mut Vec<(usize, usize)>) {
                 if digits > 19 {
                     break;
                 }
-                if digits >= 12 && luhn(b, &groups[first..=last]) {
+                if digits >= 12
+                    && !ipv4_shaped(b, &groups[first..=last])
+                    && luhn(b, &groups[first..=last])
+                {
                     hit = Some(last);
                 }
             }
@@ -254,6 +284,17 @@ fn cards(b: &[u8], out: &mut Vec<(usize, usize)>) {
         }
         i = j.max(i + 1);
     }
+}
+
+/// Whether the groups are four of one to three digits joined by single
+/// dots: an IPv4 address, left to the IP scrubber (which writes `[ip]`),
+/// not a card number.
+fn ipv4_shaped(b: &[u8], groups: &[(usize, usize)]) -> bool {
+    groups.len() == 4
+        && groups.iter().all(|g| (1..=3).contains(&(g.1 - g.0)))
+        && groups
+            .windows(2)
+            .all(|w| b.get(w[0].1..w[1].0) == Some(b".".as_slice()))
 }
 
 /// The Luhn check over the digits of some groups.
@@ -321,7 +362,7 @@ fn ibans(b: &[u8], out: &mut Vec<(usize, usize)>) {
             if c.is_ascii_alphanumeric() {
                 chars.push(c.to_ascii_uppercase());
                 j += 1;
-            } else if (c == b' ' || c == b'-')
+            } else if matches!(c, b' ' | b'-' | b'.')
                 && !chars.is_empty()
                 && b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
             {
@@ -379,6 +420,42 @@ mod tests {
 
     fn digits(v: &[u8]) -> String {
         v.iter().map(|d| char::from(b'0' + d)).collect()
+    }
+
+    #[test]
+    fn dotted_plus_and_encoded_card_numbers_ibans_and_ssns_are_found() {
+        for s in [
+            "4111.1111.1111.1111",
+            "4111+1111+1111+1111",
+            "4111%201111%201111%201111",
+            "4111%2D1111%2D1111%2D1111",
+            "/pay/SSN%20123-45-6789.",
+            "078.05.1120",
+            "&#52;111111111111111",
+            "DE89.3704.0044.0532.0130.00",
+            "de89%203704%200044%200532%200130%2000",
+        ] {
+            assert!(contains_sensitive_value(s), "{s}");
+            assert!(
+                !contains_sensitive_value(&redact_sensitive_values(s)),
+                "{s}"
+            );
+        }
+        for s in ["v1.2.3.4", "100% sure", "a&b=c", "2026.11.02"] {
+            assert!(!contains_sensitive_value(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn whole_floats_with_card_digits_are_card_numbers() {
+        assert!(is_card_number_float(4_111_111_111_111_111.0));
+        assert!(is_card_number_float(-4_111_111_111_111_111.0));
+        assert!(is_card_number_float(378_282_246_310_005.0));
+        assert!(!is_card_number_float(4_111_111_111_111_111.5e-3));
+        assert!(!is_card_number_float(12.0));
+        assert!(!is_card_number_float(f64::NAN));
+        assert!(!is_card_number_float(f64::INFINITY));
+        assert!(!is_card_number_float(1e300));
     }
 
     #[test]
