@@ -43,6 +43,9 @@ pub struct CompactionReport {
     /// Quarantined segments deleted because their day passed the raw-event
     /// TTL.
     pub quarantine_expired: u64,
+    /// Quarantined segments deleted because an erasure of their domain
+    /// completed: they may hold the erased events and cannot be rewritten.
+    pub quarantine_erased: u64,
 }
 
 impl std::ops::AddAssign for CompactionReport {
@@ -56,6 +59,7 @@ impl std::ops::AddAssign for CompactionReport {
         self.segments_sealed += o.segments_sealed;
         self.aggregates_expired += o.aggregates_expired;
         self.quarantine_expired += o.quarantine_expired;
+        self.quarantine_erased += o.quarantine_erased;
     }
 }
 
@@ -380,6 +384,12 @@ fn purge(
         report.segments_rewritten = rewritten;
         report.events_purged = removed;
         report.erasures_completed = pending.len() as u64;
+        // A quarantined segment of this domain may hold the erased events
+        // and cannot be rewritten: the erasure wins over keeping damaged
+        // data for an operator, so it goes now (counted in the report).
+        report.quarantine_erased = inner.opener.quarantine.delete_where(|original| {
+            crate::storage::quarantine::was_segment_of(original, &d.name)
+        })?;
     }
     let ttl_ms = i64::from(d.settings.read().retention.tombstone_hours) * 3_600_000;
     let expired: Vec<EraseTag> = d

@@ -128,6 +128,9 @@ pub(crate) struct DbInner {
     /// Serialises domain creation and removal.
     domain_lock: Mutex<()>,
     pub(crate) compactor: Mutex<Option<crate::compactor::Background>>,
+    /// Domains of the catalog that could not be opened (a damaged control
+    /// file), with the cause: never read, written or re-created.
+    pub(crate) unavailable: std::collections::BTreeMap<String, String>,
     /// Domains whose compaction jobs failed in their last pass, by name.
     pub(crate) job_failures: Mutex<std::collections::BTreeMap<String, crate::health::JobFailure>>,
 }
@@ -189,22 +192,42 @@ impl Db {
         let pool = WriterPool::start(config.writer)?;
         let writer_count = pool.len();
         let mut domains = HashMap::new();
+        let mut broken = std::collections::BTreeMap::new();
         for name in &state.domains {
             if validate_domain_name(name).is_err() {
                 return Err(
                     StorageError::corrupt(&global.path, "invalid domain name in catalog").into(),
                 );
             }
-            let shared = DomainShared::open(
+            match DomainShared::open(
                 &opener,
                 &dir,
                 name,
                 &config.domain_defaults,
                 writer_index(name, writer_count),
-            )?;
-            domains.insert(name.clone(), Arc::new(shared));
+            ) {
+                Ok(shared) => {
+                    domains.insert(name.clone(), Arc::new(shared));
+                }
+                // One domain whose control file is damaged never stops the
+                // directory from opening: it is unavailable (no read, no
+                // ingest, never re-created with a new secret) and reported,
+                // and its files stay as they are for an operator.
+                Err(e) if e.is_damage() => {
+                    broken.insert(
+                        name.clone(),
+                        crate::text::redact_ips(&e.to_string()).into_owned(),
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        sweep_orphans(&dir.join(DOMAINS_DIR), &domains)?;
+        let known: HashSet<&str> = domains
+            .keys()
+            .chain(broken.keys())
+            .map(String::as_str)
+            .collect();
+        sweep_orphans(&dir.join(DOMAINS_DIR), &known)?;
         let inner = Arc::new(DbInner {
             dir,
             geo,
@@ -223,6 +246,7 @@ impl Db {
             domain_lock: Mutex::new(()),
             compactor: Mutex::new(None),
             job_failures: Mutex::new(std::collections::BTreeMap::new()),
+            unavailable: broken,
             config,
         });
         let db = Db {
@@ -321,19 +345,21 @@ impl Db {
     /// The handle of an existing domain.
     pub fn domain(&self, name: &str) -> Result<Domain, DomainError> {
         validate_domain_name(name)?;
+        self.inner.check_available(name)?;
         let shared = self
             .inner
             .domains
             .read()
             .get(name)
             .cloned()
-            .ok_or_else(|| DomainError::NotFound(name.to_string()))?;
+            .ok_or_else(|| DomainError::NotFound(crate::text::redact_ips(name).into_owned()))?;
         Ok(Domain::new(Arc::clone(&self.inner), shared))
     }
 
     /// The handle of a domain, creating the domain if it does not exist.
     pub fn create_domain(&self, name: &str) -> Result<Domain, DomainError> {
         validate_domain_name(name)?;
+        self.inner.check_available(name)?;
         let shared = self.inner.domain_or_create(name)?;
         Ok(Domain::new(Arc::clone(&self.inner), shared))
     }
@@ -416,6 +442,17 @@ impl DbInner {
             .ok_or(StorageError::WriterGone)?
             .send(msg)
             .map_err(|_| StorageError::WriterGone)
+    }
+
+    /// Refuses a domain of the catalog that could not be opened.
+    pub(crate) fn check_available(&self, name: &str) -> Result<(), StorageError> {
+        match self.unavailable.get(name) {
+            Some(cause) => Err(StorageError::Damaged {
+                path: self.dir.join(DOMAINS_DIR).join(name),
+                what: format!("the domain is unavailable: {cause}"),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Sends each group of a batch to its writer; the hits of a group that
@@ -563,6 +600,7 @@ impl DbInner {
         if existing.is_none() {
             validate_domain_name(&hit.domain)
                 .map_err(|e| HitError::new(HitField::Domain, HitProblem::DomainName(e)))?;
+            self.check_available(&hit.domain)?;
             if !self.config.create_domains_on_ingest {
                 return Err(HitError::new(HitField::Domain, HitProblem::UnknownDomain).into());
             }
@@ -626,16 +664,13 @@ impl DbInner {
 
 /// Removes domain directories that are not in the catalog: what is left of a
 /// domain whose removal was interrupted by a crash.
-fn sweep_orphans(
-    domains_dir: &Path,
-    known: &HashMap<String, Arc<DomainShared>>,
-) -> Result<(), StorageError> {
+fn sweep_orphans(domains_dir: &Path, known: &HashSet<&str>) -> Result<(), StorageError> {
     let entries = std::fs::read_dir(domains_dir).map_err(|e| StorageError::io(domains_dir, e))?;
     let mut removed = false;
     for entry in entries {
         let entry = entry.map_err(|e| StorageError::io(domains_dir, e))?;
         let name = entry.file_name();
-        let is_known = name.to_str().is_some_and(|n| known.contains_key(n));
+        let is_known = name.to_str().is_some_and(|n| known.contains(n));
         if !is_known {
             let path = entry.path();
             if path.is_dir() {

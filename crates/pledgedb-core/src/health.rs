@@ -50,13 +50,19 @@ pub struct Health {
     pub quarantined: Vec<QuarantinedFile>,
     /// Domains whose compaction jobs are failing.
     pub failing: Vec<JobFailure>,
+    /// Domains of the catalog that could not be opened (their control file
+    /// is damaged), with the cause; their files are left as they are.
+    pub unavailable: Vec<(String, String)>,
 }
 
 impl Health {
     /// Whether nothing needs attention.
     #[must_use]
     pub fn is_healthy(&self) -> bool {
-        self.overdue_purges.is_empty() && self.quarantined.is_empty() && self.failing.is_empty()
+        self.overdue_purges.is_empty()
+            && self.quarantined.is_empty()
+            && self.failing.is_empty()
+            && self.unavailable.is_empty()
     }
 }
 
@@ -94,6 +100,12 @@ impl Db {
             overdue_purges: overdue,
             quarantined: self.inner.opener.quarantine.files(),
             failing: self.inner.job_failures.lock().values().cloned().collect(),
+            unavailable: self
+                .inner
+                .unavailable
+                .iter()
+                .map(|(d, c)| (d.clone(), c.clone()))
+                .collect(),
         }
     }
 }

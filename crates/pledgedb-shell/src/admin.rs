@@ -352,6 +352,7 @@ pub fn stats(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
             overdue_section(&health.overdue_purges),
             quarantine_section(&health.quarantined),
             failing_section(&health.failing),
+            unavailable_section(&health.unavailable),
         ],
         style,
     )?;
@@ -460,6 +461,19 @@ fn quarantine_section(files: &[QuarantinedFile]) -> Section {
     Section::new(
         &format!("Quarantined files: {}", files.len()),
         "quarantined",
+        g,
+    )
+}
+
+/// Domains of the catalog that could not be opened.
+fn unavailable_section(unavailable: &[(String, String)]) -> Section {
+    let mut g = Grid::new(cols(&["domain", "cause"]));
+    for (d, cause) in unavailable {
+        g.push(vec![text(d), text(cause)]);
+    }
+    Section::new(
+        &format!("Domains that could not be opened: {}", unavailable.len()),
+        "unavailable",
         g,
     )
 }

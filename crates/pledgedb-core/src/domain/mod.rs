@@ -52,13 +52,23 @@ impl TimeRange {
     }
 }
 
-/// Names a visitor for export or erasure.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Names a visitor for export or erasure. Its `Debug` never prints a client
+/// id: a log line must not become a copy of one.
+#[derive(Clone, PartialEq, Eq)]
 pub enum VisitorRef {
     /// The first-party client id (cookie value) the tracker sent.
     ClientId(String),
     /// The stored visitor id.
     Id(VisitorId),
+}
+
+impl std::fmt::Debug for VisitorRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VisitorRef::ClientId(c) => write!(f, "ClientId(<{} bytes>)", c.len()),
+            VisitorRef::Id(v) => f.debug_tuple("Id").field(v).finish(),
+        }
+    }
 }
 
 impl VisitorRef {
@@ -330,6 +340,9 @@ impl Domain {
                 segments += 1;
             }
         }
+        // A quarantined segment of this domain cannot be read: it may hold
+        // the visitor, so the request is recorded and its purge deletes it.
+        segments += self.quarantined_segments();
         if segments == 0 {
             return Ok(Erasure::NotFound);
         }
@@ -366,10 +379,22 @@ impl Domain {
             })?;
             segments += usize::from(found);
         }
+        segments += self.quarantined_segments();
         if segments == 0 {
             return Ok(Erasure::NotFound);
         }
         self.record_erasure(tag, ErasureKind::Session, segments)
+    }
+
+    /// Segments of this domain set aside in the quarantine.
+    fn quarantined_segments(&self) -> usize {
+        self.shared
+            .opener
+            .quarantine
+            .files()
+            .iter()
+            .filter(|f| crate::storage::quarantine::was_segment_of(&f.original, &self.shared.name))
+            .count()
     }
 
     fn record_erasure(

@@ -66,11 +66,26 @@ impl DomainShared {
         // Listed, not opened: a segment opens on first use.
         let segments = SegmentSet::list(opener, &seg_dir, &opener.segments)?;
         let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
-        let aggregates = crate::storage::aggregates::AggregateFile::open(
-            opener,
-            &dir,
-            settings.min_aggregate_visitors,
-        )?;
+        let open_aggregates = || {
+            crate::storage::aggregates::AggregateFile::open(
+                opener,
+                &dir,
+                settings.min_aggregate_visitors,
+            )
+        };
+        let aggregates = match open_aggregates() {
+            Ok(a) => a,
+            // A damaged aggregate file is set aside (reported, kept for an
+            // operator) and the domain goes on with a fresh one.
+            Err(e) if e.is_damage() => {
+                let path = dir.join(crate::storage::aggregates::AGGREGATE_FILE);
+                if std::fs::symlink_metadata(&path).is_ok() {
+                    opener.quarantine.set_aside(&path, &e.to_string(), None)?;
+                }
+                open_aggregates()?
+            }
+            Err(e) => return Err(e),
+        };
         Ok(DomainShared {
             opener: opener.clone(),
             name: name.to_string(),

@@ -110,6 +110,13 @@ impl ControlFile {
         defaults: &DomainSettings,
     ) -> Result<(ControlFile, DomainSecret, DomainSettings), StorageError> {
         let path = dir.join(CONTROL_FILE);
+        // A domain's control file gets its secret in the commit that follows
+        // its creation, before the domain enters the catalog (a crash in
+        // between leaves an orphan directory that the next open removes).
+        // So a control file that was already there and has no secret lost
+        // it: it is damaged, and a new secret would silently orphan every
+        // stored visitor id.
+        let existed = std::fs::symlink_metadata(&path).is_ok();
         let db = opener.open(&path)?;
         let tx = db.begin_write()?;
         let (secret, settings);
@@ -121,6 +128,12 @@ impl ControlFile {
                     b.try_into()
                         .map_err(|_| StorageError::corrupt(&path, "secret is not 32 bytes"))?,
                 ),
+                None if existed => {
+                    return Err(StorageError::Damaged {
+                        path: path.clone(),
+                        what: "the control file has lost the domain secret".into(),
+                    });
+                }
                 None => {
                     let s = DomainSecret::generate()
                         .map_err(|e| StorageError::randomness(&path, "the domain secret", e))?;

@@ -128,7 +128,16 @@ impl Opener {
     /// creation never leaves a file under the real name that no later open
     /// accepts.
     pub(crate) fn open(&self, path: &Path) -> Result<Database, StorageError> {
-        if path.exists() {
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            // A file under its real name always holds at least a header (it
+            // was created under a temporary name): an empty one was emptied,
+            // and opening it would silently make a new, empty database.
+            if meta.is_file() && meta.len() == 0 {
+                return Err(StorageError::Damaged {
+                    path: path.to_path_buf(),
+                    what: "the file is empty".into(),
+                });
+            }
             return self.open_raw(path);
         }
         let new = new_path(path);

@@ -166,6 +166,20 @@ impl Quarantine {
     }
 }
 
+/// Whether a quarantined file was a day segment of `domain` (by the path it
+/// had: `domains/<domain>/segments/YYYY-MM-DD.redb`).
+pub(crate) fn was_segment_of(original: &Path, domain: &str) -> bool {
+    let mut parts = original.iter().map(|p| p.to_string_lossy());
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(top), Some(d), Some(dir), Some(file), None)
+            if top == crate::domain::shared::DOMAINS_DIR
+                && d == domain
+                && dir == super::segment::SEGMENT_DIR
+                && super::segment::parse_segment_file_name(&file).is_some()
+    )
+}
+
 /// The `.cause` file beside a quarantined file.
 fn sidecar(p: &Path) -> PathBuf {
     let mut s = p.as_os_str().to_owned();
