@@ -547,6 +547,7 @@ impl Run<'_> {
                     DropReason::GlobalPrivacyControl => s.dropped_gpc += 1,
                     DropReason::NoConsent => s.dropped_no_consent += 1,
                     DropReason::Expired => s.dropped_expired += 1,
+                    DropReason::SensitiveKeystroke => s.dropped_sensitive_keystroke += 1,
                     _ => s.dropped_other += 1,
                 },
                 Err(IngestError::Hit(e)) => {

@@ -149,6 +149,9 @@ pub struct ImportSummary {
     pub dropped_no_consent: u64,
     /// Hits the engine dropped as older than the domain's retention.
     pub dropped_expired: u64,
+    /// Keystrokes in sensitive fields, dropped before anything was written
+    /// (their count would reveal a secret's length).
+    pub dropped_sensitive_keystroke: u64,
     /// Hits the engine dropped for a reason this version does not know.
     pub dropped_other: u64,
     /// Hits the engine refused as invalid (`IngestError::Hit`); the reason
@@ -238,6 +241,7 @@ impl ImportSummary {
             + self.dropped_gpc
             + self.dropped_no_consent
             + self.dropped_expired
+            + self.dropped_sensitive_keystroke
             + self.dropped_other
     }
 
@@ -295,7 +299,7 @@ impl fmt::Display for ImportSummary {
         )?;
         writeln!(
             f,
-            "stored {} ({} with a visitor id, {} anonymous, {} into aggregates of days past the raw retention); dropped {} (opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}); rejected {}",
+            "stored {} ({} with a visitor id, {} anonymous, {} into aggregates of days past the raw retention); dropped {} (opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}, sensitive keystrokes {}); rejected {}",
             self.stored(),
             self.ingested,
             self.ingested_anonymous,
@@ -306,6 +310,7 @@ impl fmt::Display for ImportSummary {
             self.dropped_gpc,
             self.dropped_no_consent,
             self.dropped_expired,
+            self.dropped_sensitive_keystroke + self.dropped_other,
             self.rejected.total
         )?;
         writeln!(

@@ -192,12 +192,14 @@ pub fn write_summary(out: &mut dyn Write, path: &Path, s: &ImportSummary) -> std
             "dropped",
             s.dropped(),
             format!(
-                "opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}",
+                "opt-out {}, do-not-track {}, GPC {}, no consent {}, expired {}, \
+                 sensitive keystrokes {}",
                 thousands(s.dropped_opt_out),
                 thousands(s.dropped_dnt),
                 thousands(s.dropped_gpc),
                 thousands(s.dropped_no_consent),
-                thousands(s.dropped_expired + s.dropped_other)
+                thousands(s.dropped_expired),
+                thousands(s.dropped_sensitive_keystroke + s.dropped_other)
             ),
         ),
         (

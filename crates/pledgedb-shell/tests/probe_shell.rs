@@ -209,10 +209,17 @@ fn probe_imports_of_dropped_hits_leave_no_trace() {
     ]
     .join("\n");
     env.write("drop.ndjson", &ndjson);
+    // Nothing stored from a non-empty file: the import says so and fails.
     let o = env.one_shot(&[".import drop.ndjson"]);
-    assert!(o.status.success(), "{}", describe(&o));
+    assert!(!o.status.success(), "{}", describe(&o));
+    assert!(
+        stdout(&o)
+            .contains("do-not-track 1, GPC 1, no consent 0, expired 0, sensitive keystrokes 1"),
+        "{}",
+        describe(&o)
+    );
     let o = env.run(&[env.data_str().as_str(), "import", "drop.ndjson"], None);
-    assert!(o.status.success(), "{}", describe(&o));
+    assert!(!o.status.success(), "{}", describe(&o));
     let plausible = [
         format!(
             r#"{{"name":"pageview","url":"https://qzdrop-p1.example/","domain":"qzdrop-p1.example","ip":"203.0.113.9","user_agent":"Mozilla/5.0","timestamp":{ts},"headers":{{"DNT":"1"}}}}"#
@@ -230,7 +237,7 @@ fn probe_imports_of_dropped_hits_leave_no_trace() {
     .join("\n");
     env.write("drop.plausible.ndjson", &plausible);
     let o = env.one_shot(&[".import drop.plausible.ndjson"]);
-    assert!(o.status.success(), "{}", describe(&o));
+    assert!(!o.status.success(), "{}", describe(&o));
     assert!(
         stdout(&o).contains("dropped    5"),
         "every payload is dropped: {}",
@@ -240,7 +247,7 @@ fn probe_imports_of_dropped_hits_leave_no_trace() {
         &[env.data_str().as_str(), "import", "drop.plausible.ndjson"],
         None,
     );
-    assert!(o.status.success(), "{}", describe(&o));
+    assert!(!o.status.success(), "{}", describe(&o));
     let o = env.one_shot(&[".domains"]);
     let listed = stdout(&o);
     let mut stack = vec![env.data()];

@@ -18,7 +18,7 @@ fn import_summary_counts_every_line() {
          Imported hits.ndjson (ndjson): 13 lines, 1,376 bytes\n\
          \x20 ingested   5  4 with a visitor id, 1 anonymous (no consent)\n\
          \x20 filtered   0  static assets 0, status 0, method 0, bots 0, feed readers 0, HTTP libraries 0\n\
-         \x20 dropped    2  opt-out 1, do-not-track 1, GPC 0, no consent 0, expired 0\n\
+         \x20 dropped    2  opt-out 1, do-not-track 1, GPC 0, no consent 0, expired 0, sensitive keystrokes 0\n\
          \x20 rejected   2  invalid hits, nothing written\n\
          \x20   line 12: hit rejected: field `domain` domain name contains a character other than lower-case a-z, 0-9, '-' and '.' at byte 0\n\
          \x20   line 13: hit rejected: field `timestamp` is outside the accepted window (in the future)\n\
