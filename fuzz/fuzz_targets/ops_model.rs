@@ -427,7 +427,6 @@ impl Model {
             self.events.push(ev);
             return Err(HitField::Timestamp);
         }
-        self.domain_exists[d] = true;
         let dropped = if h.token.is_some_and(|t| self.opted_out.contains(&t.0)) {
             Some(DropReason::OptedOut)
         } else if h.dnt.0 {
@@ -458,6 +457,9 @@ impl Model {
             self.events.push(ev);
             return Ok(Ingested::Dropped(DropReason::Expired));
         }
+        // Only a hit that passes the gate (and is not expired) creates its
+        // domain: a dropped hit writes nothing.
+        self.domain_exists[d] = true;
         ev.who = match (identified, h.client.0, h.ip) {
             (false, _, _) => Who::Anonymous,
             (true, Some(c), _) => Who::Client(c),
