@@ -272,7 +272,7 @@ fn expire(
 
 /// A day is sealed (its roll-up computed) once it has been over for this
 /// long, so that late hits rarely reopen it.
-pub(crate) const SEAL_GRACE_MS: i64 = 3_600_000;
+pub const SEAL_GRACE_MS: i64 = 3_600_000;
 
 /// Seals every finished day without a roll-up.
 fn seal(

@@ -53,7 +53,7 @@ pub mod ua;
 mod writer;
 
 pub use audit::{AuditFinding, AuditReport, audit_dir};
-pub use compactor::CompactionReport;
+pub use compactor::{CompactionReport, SEAL_GRACE_MS};
 pub use db::{Config, Db};
 pub use domain::{
     Domain, EraseError, Erasure, ErasureReceipt, TimeRange, VisitorExport, VisitorRef,

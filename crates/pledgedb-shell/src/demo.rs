@@ -36,7 +36,8 @@ pub struct DemoArgs {
     #[arg(value_name = "DIR", default_value = "./pledgedb-demo")]
     pub dir: PathBuf,
 
-    /// Days of traffic, ending yesterday (UTC).
+    /// Days of traffic, ending with the last day that can be sealed now
+    /// (yesterday, or the day before in the first hour after midnight UTC).
     #[arg(long, value_name = "N", default_value_t = 7,
           value_parser = clap::value_parser!(u32).range(1..=90))]
     pub days: u32,
@@ -125,9 +126,16 @@ pub fn run(args: &DemoArgs, out: &mut impl Write) -> Result<(), DemoError> {
     let networks = write_geoip(&geo)?;
     let countries: HashSet<&str> = COUNTRY_NETWORKS.iter().map(|n| n.1).collect();
 
-    let today = SystemClock.now().day();
+    // The traffic ends with the last day the compactor can seal now (a day
+    // is sealed once it has been over for SEAL_GRACE_MS): yesterday, or the
+    // day before in the first hour after midnight UTC.
+    let now = SystemClock.now();
+    let last_day = now
+        .plus_millis(-pledgedb_core::SEAL_GRACE_MS)
+        .day()
+        .plus(-1);
     let days = i32::try_from(args.days).map_err(|_| fail("--days is too large"))?;
-    let first_day = today.plus(-days);
+    let first_day = last_day.plus(1 - days);
     let mut cfg = WorkloadConfig {
         seed: args.seed,
         start: first_day.start(),
@@ -165,7 +173,7 @@ pub fn run(args: &DemoArgs, out: &mut impl Write) -> Result<(), DemoError> {
             cfg.domains.len(),
             args.days,
             first_day,
-            today.plus(-1),
+            last_day,
             thousands(u64::from(args.visitors)),
             args.seed
         ),
@@ -319,12 +327,7 @@ pub fn run(args: &DemoArgs, out: &mut impl Write) -> Result<(), DemoError> {
         }
     }
 
-    tour(
-        out,
-        &db,
-        &cfg.domains,
-        DayRange::new(first_day, today.plus(-1)),
-    )?;
+    tour(out, &db, &cfg.domains, DayRange::new(first_day, last_day))?;
 
     db.close()
         .map_err(|e| fail(format!("cannot close the data directory: {e}")))?;
