@@ -24,7 +24,6 @@ use crate::hit::Hit;
 use crate::ingest::Ingested;
 use crate::settings::Retention;
 use crate::time::{Day, MS_PER_DAY, Timestamp};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
 use std::sync::Arc;
@@ -231,7 +230,7 @@ impl History<'_> {
         let mut filter = shared.erased_filter();
         let kept: Vec<&Event> = events.iter().filter(|e| !filter.erased(e)).collect();
         if !kept.is_empty() {
-            let rollup = crate::query::rollup(kept);
+            let rollup = crate::rollup::rollup(kept);
             let k = shared.settings.read().min_aggregate_visitors;
             shared.aggregates.merge(key.1, &rollup, k)?;
         }
@@ -258,33 +257,7 @@ impl History<'_> {
     }
 }
 
-/// One imported input, as recorded in its domain's control file: how many
-/// lines of it were consumed, and keyed fingerprints of its first lines and
-/// of all consumed lines. The fingerprints are computed by the importer
-/// over the decompressed lines and keyed with [`Domain::import_fingerprint`]
-/// (a SipHash under the domain's secret), so the record tells nothing about
-/// the content to anyone without the secret, and nothing across domains.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportRecord {
-    /// Lines covered by [`head`](Self::head) (the first lines, at most the
-    /// importer's head size).
-    pub head_lines: u64,
-    /// Keyed fingerprint of the first `head_lines` lines.
-    pub head: u128,
-    /// Lines consumed (read and handed to the engine), from the first.
-    pub lines: u64,
-    /// Keyed fingerprint of the first `lines` lines.
-    pub whole: u128,
-    /// Keyed fingerprint of the first `lines - 1` lines (a resume point if
-    /// the last line read was cut short).
-    pub before_last: u128,
-    /// Whether the input ended there (false: the run stopped early).
-    pub complete: bool,
-    /// When the last run that updated this record ended.
-    pub imported_at: Timestamp,
-    /// Runs that added to this record.
-    pub runs: u32,
-}
+pub use crate::storage::import_record::ImportRecord;
 
 impl Domain {
     /// The keyed fingerprint under which an importer records a digest of

@@ -3,7 +3,7 @@
 //! can reach another domain (promise P2).
 
 pub mod reader;
-pub(crate) mod segments;
+pub(crate) use crate::storage::segments;
 pub(crate) mod shared;
 
 use crate::codec::BlockView;
@@ -83,20 +83,7 @@ impl VisitorRef {
     }
 }
 
-/// Why an erasure could not be recorded.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EraseError {
-    /// The id is not well-formed (empty, or the anonymous id 0).
-    #[error("invalid id: {0}")]
-    InvalidId(&'static str),
-    /// The domain was erased.
-    #[error("the domain no longer exists")]
-    DomainGone,
-    /// The storage layer failed; no tombstone was written.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
+pub use crate::error::EraseError;
 
 /// The receipt of an erasure request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

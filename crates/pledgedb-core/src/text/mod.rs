@@ -26,9 +26,9 @@ thread_local! {
     /// paths, referrers, browsers and field names again and again, and this
     /// turns a scrub and an allocation into one hash lookup.
     static INTERNED: std::cell::RefCell<
-        std::collections::HashMap<Box<str>, Text, crate::codec::hash::FoldState>,
+        std::collections::HashMap<Box<str>, Text, crate::hash::FoldState>,
     > = std::cell::RefCell::new(std::collections::HashMap::with_hasher(
-        crate::codec::hash::FoldState::new(),
+        crate::hash::FoldState::new(),
     ));
 }
 
