@@ -5,7 +5,7 @@
 //! importer refuse a repeat and resume an interrupted run.
 //!
 //! Every hit goes through the same pipeline as [`Db::ingest_batch`]
-//! (`DbInner::prepare_with`: validation, privacy gate, geo, identity,
+//! (`Engine::prepare_with` in `ingest.rs`: validation, privacy gate, geo, identity,
 //! scrubbing); only where the finished event goes differs. Events inside
 //! the raw retention are queued for the domain's writer as usual. Older
 //! ones are buffered per domain and day, given sessions as the writer gives
@@ -15,15 +15,14 @@
 //! where rows seen by fewer than `min_aggregate_visitors` visitors fold into
 //! `(other)` (`AggregateFile::merge`).
 
-use crate::db::{Db, Group, Prepared};
+use crate::db::Db;
 use crate::domain::Domain;
 use crate::domain::shared::DomainShared;
 use crate::error::{DomainError, IngestError, StorageError};
 use crate::event::{Event, SessionId, VisitorId};
 use crate::hit::Hit;
-use crate::ingest::Ingested;
-use crate::settings::Retention;
-use crate::time::{Day, MS_PER_DAY, Timestamp};
+use crate::ingest::{Group, Ingested, Prepared};
+use crate::time::{Day, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
 use std::sync::Arc;
@@ -33,15 +32,6 @@ const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 
 /// The longest accepted past window of an import of history, in days.
 pub const MAX_HISTORY_DAYS: i64 = 36_500;
-
-/// The earliest moment an aggregate of `retention` still keeps at `now`
-/// (the start of the first day the compactor does not expire).
-pub(crate) fn aggregate_cutoff(retention: &Retention, now: Timestamp) -> Timestamp {
-    let days = i64::from(retention.aggregate_days);
-    Timestamp(now.0.saturating_sub(days.saturating_mul(MS_PER_DAY)))
-        .day()
-        .start()
-}
 
 /// What became of one hit of an import of history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,6 +303,7 @@ impl Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::MS_PER_DAY;
     use crate::time::ManualClock;
     use crate::{Config, DayRange, Dimension, Query};
 

@@ -30,8 +30,10 @@
 pub mod audit;
 pub mod codec;
 mod compactor;
+mod config;
 mod db;
 pub mod domain;
+mod engine;
 pub mod error;
 pub mod event;
 pub mod geo;
@@ -56,7 +58,9 @@ mod writer;
 
 pub use audit::{AuditFinding, AuditReport, audit_dir};
 pub use compactor::{CompactionReport, SEAL_GRACE_MS};
-pub use db::{Config, Db};
+pub use config::Config;
+pub use config::WriterConfig;
+pub use db::Db;
 pub use domain::{
     Domain, EraseError, Erasure, ErasureReceipt, TimeRange, VisitorExport, VisitorRef,
 };
@@ -81,4 +85,3 @@ pub use storage::quarantine::QuarantinedFile;
 pub use storage::{BackendFactory, FORMAT_VERSION};
 pub use text::Text;
 pub use time::{Clock, Day, MS_PER_DAY, ManualClock, SystemClock, Timestamp};
-pub use writer::WriterConfig;
