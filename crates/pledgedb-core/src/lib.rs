@@ -54,6 +54,7 @@ mod storage;
 pub mod text;
 pub mod time;
 pub mod ua;
+mod usage;
 mod writer;
 
 pub use audit::{AuditFinding, AuditReport, audit_dir};
@@ -77,6 +78,7 @@ pub use history::{History, HistoryIngested, ImportRecord};
 pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;
+pub use query::dashboard::{DASHBOARD_TOP, Dashboard};
 pub use query::{DayRange, Dimension, Filters, Metrics, Query, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};

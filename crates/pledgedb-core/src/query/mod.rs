@@ -3,6 +3,7 @@
 //! events otherwise, with identical results either way; form analytics,
 //! submitted data, session replay and click heatmaps from raw events.
 
+pub mod dashboard;
 pub mod forms;
 pub use crate::rollup::hll;
 pub mod replay;
