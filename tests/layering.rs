@@ -235,19 +235,19 @@ fn root_reexports(toks: &[Tok]) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     let mut i = 0;
     while i + 2 < toks.len() {
-        if toks[i] == Tok::Ident("use".into()) {
-            if let (Tok::Ident(module), Tok::PathSep) = (&toks[i + 1], &toks[i + 2]) {
-                // every ident up to the `;` is a name that may be re-exported
-                let mut j = i + 3;
-                while j < toks.len() && toks[j] != Tok::Other(';') {
-                    if let Tok::Ident(n) = &toks[j] {
-                        map.entry(n.clone()).or_insert_with(|| module.clone());
-                    }
-                    j += 1;
+        if toks[i] == Tok::Ident("use".into())
+            && let (Tok::Ident(module), Tok::PathSep) = (&toks[i + 1], &toks[i + 2])
+        {
+            // every ident up to the `;` is a name that may be re-exported
+            let mut j = i + 3;
+            while j < toks.len() && toks[j] != Tok::Other(';') {
+                if let Tok::Ident(n) = &toks[j] {
+                    map.entry(n.clone()).or_insert_with(|| module.clone());
                 }
-                i = j;
-                continue;
+                j += 1;
             }
+            i = j;
+            continue;
         }
         i += 1;
     }
@@ -294,16 +294,14 @@ fn skip_item(toks: &[Tok], mut i: usize) -> usize {
 fn test_children(toks: &[Tok], base: &[String]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for i in 0..toks.len() {
-        if let Some(j) = cfg_test_at(toks, i) {
-            if let (Some(Tok::Ident(m)), Some(Tok::Ident(name)), Some(Tok::Other(';'))) =
+        if let Some(j) = cfg_test_at(toks, i)
+            && let (Some(Tok::Ident(m)), Some(Tok::Ident(name)), Some(Tok::Other(';'))) =
                 (toks.get(j), toks.get(j + 1), toks.get(j + 2))
-            {
-                if m == "mod" {
-                    let mut p = base.to_vec();
-                    p.push(name.clone());
-                    out.push(p);
-                }
-            }
+            && m == "mod"
+        {
+            let mut p = base.to_vec();
+            p.push(name.clone());
+            out.push(p);
         }
     }
     out
@@ -703,7 +701,8 @@ fn every_module_has_a_layer() {
 /// none) that it must find, so that a checker that sees nothing fails here.
 #[test]
 fn the_checker_finds_circles_of_every_kind_of_path() {
-    let cases: &[(&str, &[(&str, &str)], Option<&[&str]>)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a [&'a str]>);
+    let cases: &[Case] = &[
         (
             "plain use",
             &[("a.rs", "use crate::b::X;"), ("b.rs", "use crate::a::Y;")],

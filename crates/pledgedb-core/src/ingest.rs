@@ -281,8 +281,8 @@ impl Engine {
         Prepared::Dropped(r)
     }
 
-    /// 4. Send: each group of a batch to its writer; the hits of a group
-    /// that could not be sent, and only those, become `Closed`.
+    /// Step 4, send: each group of a batch to its writer; the hits of a
+    /// group that could not be sent, and only those, become `Closed`.
     pub(crate) fn send_groups(
         &self,
         groups: Vec<Group>,
@@ -930,6 +930,44 @@ mod screened_text_tests {
             assert_eq!(text_of(clean).as_str(), clean);
             assert_eq!(text_of(clean).as_str(), clean);
         }
+    }
+
+    thread_local! {
+        static SCANS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    fn counting(s: &str) -> std::borrow::Cow<'_, str> {
+        SCANS.with(|c| c.set(c.get() + 1));
+        sensitive::redact_sensitive_values(s)
+    }
+
+    fn scans_for(s: &str, times: u32) -> (u32, Text) {
+        let before = SCANS.with(std::cell::Cell::get);
+        let mut last = Text::empty();
+        for _ in 0..times {
+            last = Text::screened(s, counting);
+        }
+        (SCANS.with(std::cell::Cell::get) - before, last)
+    }
+
+    /// The value scan runs once for text that passed it unchanged, even if
+    /// the plain constructor interned it first, and on every call for text
+    /// it changed (which never becomes a cache key) or that is too long to
+    /// be interned.
+    #[test]
+    fn the_value_scan_runs_only_on_a_cache_miss() {
+        let _ = Text::new("/screened-once");
+        assert_eq!(scans_for("/screened-once", 5).0, 1);
+        assert_eq!(scans_for("/screened-once", 5).0, 0);
+        let (n, t) = scans_for("pay 4111111111111111", 4);
+        assert_eq!(n, 4);
+        assert_eq!(t, slow("pay 4111111111111111"));
+        let long = "a".repeat(300);
+        assert_eq!(scans_for(&long, 3).0, 3);
+        // an IP-shaped text is not cached either, and comes out scrubbed
+        let (n, t) = scans_for("from 203.0.113.9", 2);
+        assert_eq!(n, 2);
+        assert!(!t.as_str().contains("203.0.113.9"));
     }
 
     proptest! {

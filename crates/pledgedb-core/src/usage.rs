@@ -59,7 +59,7 @@ mod tests {
         assert!(total_before > a_before);
         for i in 0..50 {
             let _ = db
-                .ingest(Hit::page_view("b.example", &format!("/p{i}")).client_id("c"))
+                .ingest(Hit::page_view("b.example", format!("/p{i}")).client_id("c"))
                 .unwrap();
         }
         db.flush().unwrap();

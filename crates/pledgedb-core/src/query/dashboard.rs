@@ -117,8 +117,8 @@ mod tests {
         for v in 0..12 {
             for p in 0..(v % 4 + 1) {
                 hits.push(
-                    Hit::page_view("d.example", &format!("/p{p}"))
-                        .client_id(&format!("v{v}"))
+                    Hit::page_view("d.example", format!("/p{p}"))
+                        .client_id(format!("v{v}"))
                         .at(now.plus_millis(-(i64::from(v) * 3_600_000) - i64::from(p))),
                 );
             }
@@ -142,7 +142,7 @@ mod tests {
             }
         }
         for r in db.ingest_batch(hits) {
-            r.unwrap();
+            let _ = r.unwrap();
         }
         db.flush().unwrap();
         let d = db.domain("d.example").unwrap();
