@@ -57,6 +57,8 @@ enum Tok {
     Open,
     Close,
     Comma,
+    /// A string literal (raw strings included), as written between quotes.
+    Str(String),
     Other(char),
 }
 
@@ -97,6 +99,7 @@ fn lex(src: &str) -> Vec<Tok> {
                 j += 1;
             }
             j += 1; // the opening quote
+            let start = j;
             'raw: while j < b.len() {
                 if b[j] == '"' {
                     let mut k = 0;
@@ -104,6 +107,7 @@ fn lex(src: &str) -> Vec<Tok> {
                         k += 1;
                     }
                     if k == hashes {
+                        out.push(Tok::Str(b[start..j].iter().collect()));
                         j += 1 + hashes;
                         break 'raw;
                     }
@@ -113,17 +117,20 @@ fn lex(src: &str) -> Vec<Tok> {
             i = j;
         } else if c == '"' {
             i += 1;
+            let start = i;
             while i < b.len() && b[i] != '"' {
                 if b[i] == '\\' {
                     i += 1;
                 }
                 i += 1;
             }
+            out.push(Tok::Str(b[start..i.min(b.len())].iter().collect()));
             i += 1;
         } else if c == '\'' {
             // a char literal ('x', '\n', '\u{1F}') or a lifetime ('a)
             if b.get(i + 1) == Some(&'\\') {
-                i += 2;
+                // skip the quote, the backslash and the escaped character
+                i += 3;
                 while i < b.len() && b[i] != '\'' {
                     i += 1;
                 }
@@ -624,6 +631,57 @@ fn upward(g: &Graph, layers: &[(&str, &[&str])]) -> Vec<String> {
     out
 }
 
+/// The string literals of the crate at `src` outside test-only code, each
+/// with the file it is in and whether it is the argument of a `join(…)`.
+fn production_strings(src: &Path) -> Vec<(String, String, bool)> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let mut test_only: Vec<Vec<String>> = Vec::new();
+    for f in &files {
+        let toks = lex(&fs::read_to_string(f).expect("source"));
+        test_only.extend(test_children(&toks, &module_path(src, f)));
+    }
+    let mut out = Vec::new();
+    for f in &files {
+        let base = module_path(src, f);
+        if test_only.iter().any(|t| base.starts_with(t)) {
+            continue;
+        }
+        let toks = lex(&fs::read_to_string(f).expect("source"));
+        let rel = f
+            .strip_prefix(src)
+            .expect("under src")
+            .display()
+            .to_string();
+        let mut i = 0;
+        while i < toks.len() {
+            if let Some(j) = cfg_test_at(&toks, i) {
+                i = skip_item(&toks, j);
+                continue;
+            }
+            if let Tok::Str(lit) = &toks[i] {
+                let joined = i >= 2
+                    && toks[i - 1] == Tok::Other('(')
+                    && toks[i - 2] == Tok::Ident("join".into());
+                out.push((rel.clone(), lit.clone(), joined));
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether a string literal names a file or folder of a data directory:
+/// the redb files, or a path through the layout's folders.
+fn names_a_data_file(lit: &str) -> bool {
+    let l = lit.to_ascii_lowercase();
+    l.contains(".redb")
+        || l.contains(".tmp")
+        || ["domains", "segments", "quarantine"].iter().any(|dir| {
+            l == *dir || l.contains(&format!("{dir}/")) || l.contains(&format!("/{dir}"))
+        })
+}
+
 fn src_of(krate: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("crates")
@@ -679,6 +737,53 @@ fn shell_imports_only_from_its_layer_or_below() {
         up.len(),
         up.join("\n  ")
     );
+}
+
+/// The shell renders what the engine computes and never names a file of
+/// the data directory: no literal of its code is a redb file name or a path
+/// through the directory's folders. (A section or column titled "segments"
+/// or "domains" is a word, not a path, unless it is joined onto one.)
+#[test]
+fn the_shell_names_no_file_of_the_data_directory() {
+    let found: Vec<String> = production_strings(&src_of("pledgedb-shell"))
+        .into_iter()
+        .filter(|(_, lit, joined)| names_a_data_file(lit) && (*joined || !is_a_title(lit)))
+        .map(|(file, lit, _)| format!("{file}: {lit:?}"))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "the shell names files of the data directory:\n  {}",
+        found.join("\n  ")
+    );
+}
+
+/// Section and column titles the shell prints, which share a word with the
+/// layout but name no file.
+fn is_a_title(lit: &str) -> bool {
+    matches!(lit, "segments" | "domains" | "quarantined" | "quarantine")
+}
+
+#[test]
+fn the_file_name_check_sees_layout_names() {
+    for lit in [
+        "control.redb",
+        "pledgedb.redb",
+        "domains/shop.example",
+        "x/segments/2026-01-01.redb",
+        "aggregates.redb",
+        "quarantine/",
+        "a.redb.tmp",
+    ] {
+        assert!(names_a_data_file(lit), "{lit}");
+    }
+    for lit in [
+        "pageviews",
+        "the domain",
+        "segment count",
+        "SELECT * FROM events",
+    ] {
+        assert!(!names_a_data_file(lit), "{lit}");
+    }
 }
 
 #[test]
@@ -758,7 +863,7 @@ fn the_checker_finds_circles_of_every_kind_of_path() {
                 ("a.rs", "use crate::b::X;"),
                 (
                     "b.rs",
-                    "// crate::a::X\n/* crate::a */ const S: &str = \"crate::a::X\"; const R: &str = r#\"crate::a\"#; fn f<'a>(x: &'a u8) -> char { 'c' }",
+                    "// crate::a::X\n/* crate::a */ const S: &str = \"crate::a::X\"; const R: &str = r#\"crate::a\"#; fn f<'a>(x: &'a u8) -> char { 'c' } const Q: char = '\\''; const B: &str = \"crate::a\"; const N: char = '\\n'; // crate::a",
                 ),
             ],
             None,
