@@ -1,22 +1,30 @@
 //! The compactor: retention, erasure purges, salt rotation and tombstone
 //! expiry. A background thread runs it on a schedule and when an erasure asks
-//! for it; [`Db::compact_now`] runs every pending job and returns when done.
+//! for it; [`Db::compact_now`](crate::Db::compact_now) runs every pending
+//! job and returns when done.
+//!
+//! The compactor is handed a [`CompactorHandle`] by the engine: the parts of
+//! the shared state it works on (the domains, the file opener, the salts,
+//! the writer link, the configuration) and its own records (job failures,
+//! its thread), never the whole engine.
 //!
 //! Segment rewrites and deletions are carried out by the domain's writer
 //! thread, one segment per message, so ingest into a domain is never blocked
 //! for longer than one segment swap.
 
-use crate::db::{Db, DbInner};
+use crate::config::Config;
 use crate::domain::shared::DomainShared;
 use crate::error::StorageError;
 use crate::identity::EraseTag;
+use crate::storage::Opener;
 use crate::storage::control::ErasureKind;
+use crate::storage::global::GlobalFile;
 use crate::time::{Day, Timestamp};
-use crate::writer::{Msg, PurgeOutcome};
+use crate::writer::{Msg, PurgeOutcome, WriterLink};
 use crossbeam_channel::{Receiver, Sender, bounded};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -63,6 +71,69 @@ impl std::ops::AddAssign for CompactionReport {
     }
 }
 
+/// What the compactor is handed by the engine: shared with the engine,
+/// nothing more than compaction needs.
+pub(crate) struct CompactorHandle {
+    pub(crate) config: Arc<Config>,
+    /// The global file, for the count of completed erasures.
+    pub(crate) global: Arc<Mutex<GlobalFile>>,
+    pub(crate) domains: Arc<RwLock<HashMap<String, Arc<DomainShared>>>>,
+    pub(crate) opener: Arc<Opener>,
+    /// Cookieless salts by day (memory only), rotated here.
+    pub(crate) salts: Arc<Mutex<HashMap<Day, [u8; 16]>>>,
+    pub(crate) writers: Arc<WriterLink>,
+    /// Domains whose compaction jobs failed in their last pass, by name.
+    pub(crate) job_failures: Mutex<BTreeMap<String, JobFailure>>,
+    /// The background thread, while it runs.
+    background: Mutex<Option<Background>>,
+}
+
+impl CompactorHandle {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        global: Arc<Mutex<GlobalFile>>,
+        domains: Arc<RwLock<HashMap<String, Arc<DomainShared>>>>,
+        opener: Arc<Opener>,
+        salts: Arc<Mutex<HashMap<Day, [u8; 16]>>>,
+        writers: Arc<WriterLink>,
+    ) -> CompactorHandle {
+        CompactorHandle {
+            config,
+            global,
+            domains,
+            opener,
+            salts,
+            writers,
+            job_failures: Mutex::new(BTreeMap::new()),
+            background: Mutex::new(None),
+        }
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        self.writers.flush()
+    }
+
+    fn send(&self, writer: usize, msg: Msg) -> Result<(), StorageError> {
+        self.writers.send(writer, msg)
+    }
+}
+
+/// A domain whose compaction jobs fail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JobFailure {
+    /// The domain.
+    pub domain: String,
+    /// The last error (IP-shaped text redacted).
+    pub error: String,
+    /// When the jobs first failed in a row.
+    pub since: Timestamp,
+    /// Failed passes in a row.
+    pub attempts: u32,
+    /// When the background compactor tries again (the wait doubles with
+    /// every failure, up to its period).
+    pub next_attempt: Timestamp,
+}
+
 /// The background thread and its wake-up channel.
 pub(crate) struct Background {
     wake: Sender<()>,
@@ -70,34 +141,37 @@ pub(crate) struct Background {
 }
 
 /// Starts the background thread, if configured.
-pub(crate) fn start(db: &Db) -> Result<(), StorageError> {
-    if !db.inner.config.background_compaction {
+pub(crate) fn start(handle: &Arc<CompactorHandle>) -> Result<(), StorageError> {
+    if !handle.config.background_compaction {
         return Ok(());
     }
     let (tx, rx) = bounded::<()>(1);
-    let weak = Arc::downgrade(&db.inner);
-    let period = Duration::from_millis(
-        (db.inner.config.erasure_deadline_ms / 4).clamp(1_000, 60_000) as u64,
-    );
-    let handle = std::thread::Builder::new()
+    let weak = Arc::downgrade(handle);
+    let period =
+        Duration::from_millis((handle.config.erasure_deadline_ms / 4).clamp(1_000, 60_000) as u64);
+    let thread = std::thread::Builder::new()
         .name("pledgedb-compactor".into())
         .spawn(move || background(weak, rx, period))
         .map_err(|e| StorageError::io("compactor thread", e))?;
-    *db.inner.compactor.lock() = Some(Background {
+    *handle.background.lock() = Some(Background {
         wake: tx,
-        handle: Some(handle),
+        handle: Some(thread),
     });
     Ok(())
 }
 
-fn background(db: Weak<DbInner>, wake: Receiver<()>, period: Duration) {
+fn background(db: Weak<CompactorHandle>, wake: Receiver<()>, period: Duration) {
     loop {
         match wake.recv_timeout(period) {
             Ok(()) | Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
         }
         let Some(inner) = db.upgrade() else { return };
-        if inner.closed.load(std::sync::atomic::Ordering::Acquire) {
+        if inner
+            .writers
+            .closed
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
             return;
         }
         // Failures are recorded per domain (Db::health) and retried with
@@ -108,15 +182,15 @@ fn background(db: Weak<DbInner>, wake: Receiver<()>, period: Duration) {
 }
 
 /// Asks the background thread for a pass.
-pub(crate) fn wake(inner: &DbInner) {
-    if let Some(b) = inner.compactor.lock().as_ref() {
+pub(crate) fn wake(inner: &CompactorHandle) {
+    if let Some(b) = inner.background.lock().as_ref() {
         let _ = b.wake.try_send(());
     }
 }
 
 /// Stops the background thread of a database.
-pub(crate) fn stop(inner: &DbInner) {
-    let bg = inner.compactor.lock().take();
+pub(crate) fn stop(inner: &CompactorHandle) {
+    let bg = inner.background.lock().take();
     if let Some(mut bg) = bg {
         drop(bg.wake);
         if let Some(h) = bg.handle.take()
@@ -129,11 +203,11 @@ pub(crate) fn stop(inner: &DbInner) {
 
 /// One full pass: retention, salts, erasure purges, tombstone expiry, for
 /// every domain on its own: a domain whose jobs fail never stops the others.
-/// Its failure is recorded (see [`Db::health`]) and, in the background, it
+/// Its failure is recorded (see [`Db::health`](crate::Db::health)) and, in the background, it
 /// is retried after a wait that doubles with every failure; `compact_now`
 /// (`force`) tries every domain. Returns the first failure, after every
 /// other domain has had its pass.
-pub(crate) fn run(inner: &DbInner, force: bool) -> Result<CompactionReport, StorageError> {
+pub(crate) fn run(inner: &CompactorHandle, force: bool) -> Result<CompactionReport, StorageError> {
     static PASS: Mutex<()> = Mutex::new(());
     let _one_at_a_time = PASS.lock();
     let mut first_err = inner.flush().err();
@@ -188,11 +262,11 @@ pub(crate) fn run(inner: &DbInner, force: bool) -> Result<CompactionReport, Stor
 /// The longest wait before a failing domain is tried again.
 const MAX_BACKOFF_MS: i64 = 60_000;
 
-fn record_failure(inner: &DbInner, domain: &str, e: &StorageError, now: Timestamp) {
+fn record_failure(inner: &CompactorHandle, domain: &str, e: &StorageError, now: Timestamp) {
     let mut failures = inner.job_failures.lock();
     let f = failures
         .entry(domain.to_string())
-        .or_insert_with(|| crate::health::JobFailure {
+        .or_insert_with(|| JobFailure {
             domain: domain.to_string(),
             error: String::new(),
             since: now,
@@ -209,7 +283,7 @@ fn record_failure(inner: &DbInner, domain: &str, e: &StorageError, now: Timestam
 
 /// Deletes quarantined segments whose day is past their domain's raw-event
 /// retention (they hold raw events of that day, which retention ends).
-fn expire_quarantine(inner: &DbInner, now: Timestamp) -> Result<u64, StorageError> {
+fn expire_quarantine(inner: &CompactorHandle, now: Timestamp) -> Result<u64, StorageError> {
     let domains = inner.domains.read();
     inner.opener.quarantine.delete_where(|original| {
         let mut parts = original.iter().map(|p| p.to_string_lossy());
@@ -218,8 +292,7 @@ fn expire_quarantine(inner: &DbInner, now: Timestamp) -> Result<u64, StorageErro
         else {
             return false;
         };
-        if top != crate::domain::shared::DOMAINS_DIR || dir != crate::storage::segment::SEGMENT_DIR
-        {
+        if top != crate::storage::DOMAINS_DIR || dir != crate::storage::segment::SEGMENT_DIR {
             return false;
         }
         let Some(day) = crate::storage::segment::parse_segment_file_name(&file) else {
@@ -235,7 +308,7 @@ fn expire_quarantine(inner: &DbInner, now: Timestamp) -> Result<u64, StorageErro
 }
 
 fn ask<T>(
-    inner: &DbInner,
+    inner: &CompactorHandle,
     d: &Arc<DomainShared>,
     make: impl FnOnce(Sender<Result<T, StorageError>>) -> Msg,
 ) -> Result<T, StorageError> {
@@ -246,7 +319,7 @@ fn ask<T>(
 
 /// Deletes the segments whose day ended before the raw-event TTL.
 fn expire(
-    inner: &DbInner,
+    inner: &CompactorHandle,
     d: &Arc<DomainShared>,
     now: Timestamp,
 ) -> Result<CompactionReport, StorageError> {
@@ -276,7 +349,7 @@ pub const SEAL_GRACE_MS: i64 = 3_600_000;
 
 /// Seals every finished day without a roll-up.
 fn seal(
-    inner: &DbInner,
+    inner: &CompactorHandle,
     d: &Arc<DomainShared>,
     now: Timestamp,
 ) -> Result<CompactionReport, StorageError> {
@@ -319,7 +392,7 @@ fn seal(
 /// Rewrites every segment holding events of a pending tombstone, then marks
 /// the tombstones purged; removes tombstones past their TTL.
 fn purge(
-    inner: &DbInner,
+    inner: &CompactorHandle,
     d: &Arc<DomainShared>,
     now: Timestamp,
 ) -> Result<CompactionReport, StorageError> {
@@ -412,25 +485,10 @@ fn purge(
 
 /// Forgets cookieless salts older than 48 hours (keeps today's and
 /// yesterday's). Salts exist only in memory, so nothing is left of them.
-fn rotate_salts(inner: &DbInner, now: Timestamp) -> u64 {
+fn rotate_salts(inner: &CompactorHandle, now: Timestamp) -> u64 {
     let keep_from = now.day().plus(-1);
     let mut salts = inner.salts.lock();
     let before = salts.len();
     salts.retain(|d, _| *d >= keep_from);
     (before - salts.len()) as u64
-}
-
-impl Db {
-    /// Runs every pending compaction job (expiry, erasure purges, salt
-    /// rotation, tombstone expiry) and returns when all are done.
-    pub fn compact_now(&self) -> Result<CompactionReport, StorageError> {
-        run(&self.inner, true)
-    }
-
-    /// Removes a whole domain: every file of it is unlinked and its secret
-    /// with it. Returns `false` if there was no such domain.
-    pub fn erase_domain(&self, name: &str) -> Result<bool, crate::error::DomainError> {
-        crate::limits::validate_domain_name(name)?;
-        Ok(self.inner.erase_domain(name)?)
-    }
 }

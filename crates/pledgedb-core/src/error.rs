@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 
 pub use crate::codec::CodecError;
-pub use crate::domain::EraseError;
 pub use crate::geo::GeoError;
 
 /// A path as shown in a message: its IP-shaped parts redacted.
@@ -354,6 +353,21 @@ impl HitError {
     pub(crate) fn new(field: HitField, problem: HitProblem) -> Self {
         HitError { field, problem }
     }
+}
+
+/// Why an erasure could not be recorded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EraseError {
+    /// The id is not well-formed (empty, or the anonymous id 0).
+    #[error("invalid id: {0}")]
+    InvalidId(&'static str),
+    /// The domain was erased.
+    #[error("the domain no longer exists")]
+    DomainGone,
+    /// The storage layer failed; no tombstone was written.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// Why [`Db::ingest`](crate::Db::ingest) failed.

@@ -25,21 +25,7 @@ pub struct OverduePurge {
     pub deadline: Timestamp,
 }
 
-/// A domain whose compaction jobs fail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct JobFailure {
-    /// The domain.
-    pub domain: String,
-    /// The last error (IP-shaped text redacted).
-    pub error: String,
-    /// When the jobs first failed in a row.
-    pub since: Timestamp,
-    /// Failed passes in a row.
-    pub attempts: u32,
-    /// When the background compactor tries again (the wait doubles with
-    /// every failure, up to its period).
-    pub next_attempt: Timestamp,
-}
+pub use crate::compactor::JobFailure;
 
 /// What needs an operator's attention.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -99,7 +85,14 @@ impl Db {
         Health {
             overdue_purges: overdue,
             quarantined: self.inner.opener.quarantine.files(),
-            failing: self.inner.job_failures.lock().values().cloned().collect(),
+            failing: self
+                .inner
+                .compactor
+                .job_failures
+                .lock()
+                .values()
+                .cloned()
+                .collect(),
             unavailable: self
                 .inner
                 .unavailable

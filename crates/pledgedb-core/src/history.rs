@@ -5,7 +5,7 @@
 //! importer refuse a repeat and resume an interrupted run.
 //!
 //! Every hit goes through the same pipeline as [`Db::ingest_batch`]
-//! (`DbInner::prepare_with`: validation, privacy gate, geo, identity,
+//! (`Engine::prepare_with` in `ingest.rs`: validation, privacy gate, geo, identity,
 //! scrubbing); only where the finished event goes differs. Events inside
 //! the raw retention are queued for the domain's writer as usual. Older
 //! ones are buffered per domain and day, given sessions as the writer gives
@@ -15,16 +15,14 @@
 //! where rows seen by fewer than `min_aggregate_visitors` visitors fold into
 //! `(other)` (`AggregateFile::merge`).
 
-use crate::db::{Db, Group, Prepared};
+use crate::db::Db;
 use crate::domain::Domain;
 use crate::domain::shared::DomainShared;
 use crate::error::{DomainError, IngestError, StorageError};
 use crate::event::{Event, SessionId, VisitorId};
 use crate::hit::Hit;
-use crate::ingest::Ingested;
-use crate::settings::Retention;
-use crate::time::{Day, MS_PER_DAY, Timestamp};
-use serde::{Deserialize, Serialize};
+use crate::ingest::{Group, Ingested, Prepared};
+use crate::time::{Day, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
 use std::sync::Arc;
@@ -34,15 +32,6 @@ const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 
 /// The longest accepted past window of an import of history, in days.
 pub const MAX_HISTORY_DAYS: i64 = 36_500;
-
-/// The earliest moment an aggregate of `retention` still keeps at `now`
-/// (the start of the first day the compactor does not expire).
-pub(crate) fn aggregate_cutoff(retention: &Retention, now: Timestamp) -> Timestamp {
-    let days = i64::from(retention.aggregate_days);
-    Timestamp(now.0.saturating_sub(days.saturating_mul(MS_PER_DAY)))
-        .day()
-        .start()
-}
 
 /// What became of one hit of an import of history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,7 +220,7 @@ impl History<'_> {
         let mut filter = shared.erased_filter();
         let kept: Vec<&Event> = events.iter().filter(|e| !filter.erased(e)).collect();
         if !kept.is_empty() {
-            let rollup = crate::query::rollup(kept);
+            let rollup = crate::rollup::rollup(kept);
             let k = shared.settings.read().min_aggregate_visitors;
             shared.aggregates.merge(key.1, &rollup, k)?;
         }
@@ -258,33 +247,7 @@ impl History<'_> {
     }
 }
 
-/// One imported input, as recorded in its domain's control file: how many
-/// lines of it were consumed, and keyed fingerprints of its first lines and
-/// of all consumed lines. The fingerprints are computed by the importer
-/// over the decompressed lines and keyed with [`Domain::import_fingerprint`]
-/// (a SipHash under the domain's secret), so the record tells nothing about
-/// the content to anyone without the secret, and nothing across domains.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportRecord {
-    /// Lines covered by [`head`](Self::head) (the first lines, at most the
-    /// importer's head size).
-    pub head_lines: u64,
-    /// Keyed fingerprint of the first `head_lines` lines.
-    pub head: u128,
-    /// Lines consumed (read and handed to the engine), from the first.
-    pub lines: u64,
-    /// Keyed fingerprint of the first `lines` lines.
-    pub whole: u128,
-    /// Keyed fingerprint of the first `lines - 1` lines (a resume point if
-    /// the last line read was cut short).
-    pub before_last: u128,
-    /// Whether the input ended there (false: the run stopped early).
-    pub complete: bool,
-    /// When the last run that updated this record ended.
-    pub imported_at: Timestamp,
-    /// Runs that added to this record.
-    pub runs: u32,
-}
+pub use crate::storage::import_record::ImportRecord;
 
 impl Domain {
     /// The keyed fingerprint under which an importer records a digest of
@@ -340,6 +303,7 @@ impl Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::MS_PER_DAY;
     use crate::time::ManualClock;
     use crate::{Config, DayRange, Dimension, Query};
 

@@ -2,11 +2,15 @@
 //! IP address. Runs on the caller's thread, so many callers scale across
 //! cores; only the finished event travels to the domain's writer.
 //!
-//! Order: validate sizes and time -> opt-out / DNT / GPC / consent gate (a
-//! dropped hit writes nothing) -> country from the IP -> visitor id (keyed
-//! hash) -> device and browser from the user agent -> every string through
-//! the scrubber, the URL reduced to its path -> sensitive form fields dropped.
-//! The IP and user agent go out of scope with the hit.
+//! The file reads in the order a hit flows ([`Engine::prepare_with`] drives
+//! it): validate once (domain name, sizes, time) -> opt-out / DNT / GPC /
+//! consent gate, then the keystroke screen (a dropped hit writes nothing and
+//! creates no domain) -> retention cutoff -> the domain, found or created ->
+//! derive: country from the IP, visitor id (keyed hash), device and browser
+//! from the user agent, every string through the scrubber, the URL reduced
+//! to its path, sensitive form fields dropped -> send to the domain's writer
+//! ([`Engine::ingest_one`], [`Engine::send_groups`]). The IP and user agent
+//! go out of scope with the hit.
 //!
 //! Sensitive data (promise P8, [`crate::sensitive`]): [`screen`] drops a
 //! keystroke in a sensitive field before anything is written; [`transform`]
@@ -15,19 +19,22 @@
 //! visitor id (promise P4) keeps nothing a person typed: see
 //! [`transform`].
 
-use crate::error::{HitError, HitField, HitProblem};
+use crate::domain::shared::DomainShared;
+use crate::engine::Engine;
+use crate::error::{HitError, HitField, HitProblem, IngestError, StorageError};
 use crate::event::{Country, Event, EventKind, PropValue, SessionId, SubmittedField, VisitorId};
 use crate::geo::GeoDb;
 use crate::hit::{Consent, Hit, HitKind, HitProp};
-use crate::identity::DomainSecret;
-use crate::limits::Limits;
+use crate::identity::{DomainSecret, opt_out_hash};
+use crate::limits::{Limits, validate_domain_name};
 use crate::sensitive;
-use crate::settings::{DomainSettings, WithoutConsent};
+use crate::settings::{DomainSettings, Retention, WithoutConsent};
 use crate::text::{Text, reduce_url, referrer_host};
 use crate::time::{MS_PER_DAY, Timestamp};
 use crate::ua;
-use crate::writer::Pending;
+use crate::writer::{Msg, Pending};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Why a valid hit was not stored. Dropped hits leave no trace but a counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -77,6 +84,224 @@ pub enum Ingested {
     QueuedAnonymous,
     /// Dropped before anything was written.
     Dropped(DropReason),
+}
+
+/// The index of a drop reason in the engine's drop counters.
+pub(crate) fn drop_index(r: DropReason) -> usize {
+    match r {
+        DropReason::OptedOut => 0,
+        DropReason::DoNotTrack => 1,
+        DropReason::GlobalPrivacyControl => 2,
+        DropReason::NoConsent => 3,
+        DropReason::Expired => 4,
+        DropReason::SensitiveKeystroke => 5,
+    }
+}
+
+impl Pending {
+    /// What the caller is told about this event once it is queued.
+    pub(crate) fn outcome(&self) -> Ingested {
+        if self.event.visitor == VisitorId::ANONYMOUS {
+            Ingested::QueuedAnonymous
+        } else {
+            Ingested::Queued
+        }
+    }
+}
+
+/// What the pipeline made of one hit.
+pub(crate) enum Prepared {
+    /// Dropped by the privacy gate or past retention: nothing was written,
+    /// and no domain was created for it.
+    Dropped(DropReason),
+    /// The event to store, and the domain it goes to.
+    Event(Arc<DomainShared>, Pending),
+}
+
+/// The events of one domain in a batch, and the positions of their results.
+pub(crate) struct Group {
+    pub(crate) shared: Arc<DomainShared>,
+    pub(crate) pending: Vec<Pending>,
+    pub(crate) results: Vec<usize>,
+}
+
+/// The earliest moment an aggregate of `retention` still keeps at `now`
+/// (the start of the first day the compactor does not expire).
+pub(crate) fn aggregate_cutoff(retention: &Retention, now: Timestamp) -> Timestamp {
+    let days = i64::from(retention.aggregate_days);
+    Timestamp(now.0.saturating_sub(days.saturating_mul(MS_PER_DAY)))
+        .day()
+        .start()
+}
+
+impl Engine {
+    /// Ingests one hit: the whole pipeline, then the send to its writer.
+    pub(crate) fn ingest_one(&self, hit: Hit) -> Result<Ingested, IngestError> {
+        match self.prepare(hit)? {
+            Prepared::Dropped(r) => Ok(Ingested::Dropped(r)),
+            Prepared::Event(shared, p) => {
+                let outcome = p.outcome();
+                self.send(shared.writer, Msg::Event(shared, p))
+                    .map_err(|_| IngestError::Closed)?;
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Ingests many hits, sending them to the writers in groups. Returns one
+    /// result per hit, in order; see [`Db::ingest_batch`](crate::Db::ingest_batch).
+    pub(crate) fn ingest_many(
+        &self,
+        hits: impl IntoIterator<Item = Hit>,
+    ) -> Vec<Result<Ingested, IngestError>> {
+        let hits = hits.into_iter();
+        let mut results = Vec::with_capacity(hits.size_hint().0);
+        // Most batches are for one domain: keep groups in a small list
+        // found by pointer, not a map keyed by a cloned name. Each group
+        // remembers which results are its own.
+        let mut groups: Vec<Group> = Vec::new();
+        for hit in hits {
+            match self.prepare(hit) {
+                Err(e) => results.push(Err(e)),
+                Ok(Prepared::Dropped(r)) => results.push(Ok(Ingested::Dropped(r))),
+                Ok(Prepared::Event(shared, p)) => {
+                    let index = results.len();
+                    results.push(Ok(p.outcome()));
+                    match groups.iter_mut().find(|g| Arc::ptr_eq(&g.shared, &shared)) {
+                        Some(g) => {
+                            g.pending.push(p);
+                            g.results.push(index);
+                        }
+                        None => {
+                            let mut pending = Vec::with_capacity(results.capacity());
+                            pending.push(p);
+                            groups.push(Group {
+                                shared,
+                                pending,
+                                results: vec![index],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.send_groups(groups, &mut results);
+        results
+    }
+
+    /// The pipeline of one hit, in data-flow order: validate (once), gate,
+    /// and only then find or create the domain and derive the event. A hit
+    /// the gate drops writes nothing: no domain, no file, no catalog entry
+    /// (promise P3); only the in-memory drop counter moves.
+    pub(crate) fn prepare(&self, hit: Hit) -> Result<Prepared, IngestError> {
+        self.prepare_with(hit, None)
+    }
+
+    /// [`prepare`](Self::prepare), or, with `history = Some(days)`, the same
+    /// pipeline for an import of history (`crate::history`): hits up to
+    /// `days` in the past are accepted (instead of `Limits::max_past_days`),
+    /// and only those older than the aggregate retention are dropped as
+    /// expired; the caller routes events past the raw retention to the
+    /// aggregate file.
+    pub(crate) fn prepare_with(
+        &self,
+        hit: Hit,
+        history: Option<i64>,
+    ) -> Result<Prepared, IngestError> {
+        if self.is_closed() {
+            return Err(IngestError::Closed);
+        }
+        // 1. Validate, once: the domain name (unless the domain exists), the
+        //    sizes, the time window.
+        let existing = self.domains.read().get(&hit.domain).cloned();
+        if existing.is_none() {
+            validate_domain_name(&hit.domain)
+                .map_err(|e| HitError::new(HitField::Domain, HitProblem::DomainName(e)))?;
+            self.check_available(&hit.domain)?;
+            if !self.config.create_domains_on_ingest {
+                return Err(HitError::new(HitField::Domain, HitProblem::UnknownDomain).into());
+            }
+        }
+        self.config.limits.check(&hit)?;
+        let now = self.config.clock.now();
+        let limits = Limits {
+            max_past_days: history.unwrap_or(self.config.limits.max_past_days),
+            ..self.config.limits
+        };
+        let ts = resolve_time(&hit, now, &limits)?;
+        // 2. Gate. A domain not created yet is judged by the settings it
+        //    would get.
+        let settings = match &existing {
+            Some(shared) => Arc::clone(&*shared.settings.read()),
+            None => Arc::new(self.config.domain_defaults.clone()),
+        };
+        let verdict = gate(&hit, &settings, |t| {
+            self.opt_outs
+                .read()
+                .contains(&opt_out_hash(&self.opt_out_key, t))
+        });
+        let identified = match verdict {
+            Ok(i) => i,
+            Err(r) => return Ok(self.dropped(r)),
+        };
+        if let Err(r) = screen(&hit, &settings) {
+            return Ok(self.dropped(r));
+        }
+        let cutoff = match history {
+            None => settings.retention.cutoff(now),
+            Some(_) => aggregate_cutoff(&settings.retention, now),
+        };
+        if ts < cutoff {
+            return Ok(self.dropped(DropReason::Expired));
+        }
+        // 3. Derive: only a hit that passed the gate finds or creates its
+        //    domain.
+        let shared = match existing {
+            Some(s) => s,
+            None => self.domain_or_create(&hit.domain)?,
+        };
+        let salt = if needs_salt(&hit, identified) {
+            Some(self.salt(ts.day())?)
+        } else {
+            None
+        };
+        let cx = Context {
+            secret: &shared.secret,
+            settings: &settings,
+            geo: self.geo.as_ref(),
+            salt,
+        };
+        let pending = transform(hit, ts, identified, &cx);
+        Ok(Prepared::Event(shared, pending))
+    }
+
+    /// Counts a dropped hit.
+    fn dropped(&self, r: DropReason) -> Prepared {
+        self.counters.dropped[drop_index(r)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Prepared::Dropped(r)
+    }
+
+    /// Step 4, send: each group of a batch to its writer; the hits of a
+    /// group that could not be sent, and only those, become `Closed`.
+    pub(crate) fn send_groups(
+        &self,
+        groups: Vec<Group>,
+        results: &mut [Result<Ingested, IngestError>],
+    ) {
+        for g in groups {
+            let sent: Result<(), StorageError> = self.send(
+                g.shared.writer,
+                Msg::Events(Arc::clone(&g.shared), g.pending),
+            );
+            if sent.is_err() {
+                for i in g.results {
+                    if let Some(r) = results.get_mut(i) {
+                        *r = Err(IngestError::Closed);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Checks the timestamp window.
@@ -141,6 +366,22 @@ pub(crate) fn gate(
     }
 }
 
+/// The second gate, on content (promise P8): a keystroke in a field whose
+/// name, or whose form's name, is sensitive is dropped before anything is
+/// written, so the length and rhythm of a secret are never stored. A
+/// keystroke hit carries no input type, so the names decide; focus and blur
+/// of the same field are kept.
+pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropReason> {
+    match &hit.kind {
+        HitKind::Keystroke { form, field, .. }
+            if settings.is_sensitive_name(field) || settings.is_sensitive_name(form) =>
+        {
+            Err(DropReason::SensitiveKeystroke)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Everything the transform needs from the engine.
 pub(crate) struct Context<'a> {
     pub(crate) secret: &'a DomainSecret,
@@ -169,25 +410,11 @@ fn client_id_of(hit: &Hit) -> Option<&str> {
 
 /// Stored text for a name, path or description: card numbers, IBANs and
 /// SSNs in it are replaced by [`crate::sensitive::REDACTED_VALUE`], then
-/// [`Text::new`] scrubs IPs.
+/// [`Text::new`] scrubs IPs. The value scan runs only when the text is not
+/// in the per-thread cache of text that passed it unchanged
+/// ([`Text::screened`]).
 fn text_of(s: &str) -> Text {
-    Text::new(&sensitive::redact_sensitive_values(s))
-}
-
-/// The second gate, on content (promise P8): a keystroke in a field whose
-/// name, or whose form's name, is sensitive is dropped before anything is
-/// written, so the length and rhythm of a secret are never stored. A
-/// keystroke hit carries no input type, so the names decide; focus and blur
-/// of the same field are kept.
-pub(crate) fn screen(hit: &Hit, settings: &DomainSettings) -> Result<(), DropReason> {
-    match &hit.kind {
-        HitKind::Keystroke { form, field, .. }
-            if settings.is_sensitive_name(field) || settings.is_sensitive_name(form) =>
-        {
-            Err(DropReason::SensitiveKeystroke)
-        }
-        _ => Ok(()),
-    }
+    Text::screened(s, sensitive::redact_sensitive_values)
 }
 
 /// A custom property as stored, or `None` when it must not be: its name is
@@ -661,5 +888,159 @@ mod tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod screened_text_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn slow(s: &str) -> Text {
+        Text::new(&sensitive::redact_sensitive_values(s))
+    }
+
+    /// Card numbers, IBANs and SSNs are redacted on every call, however the
+    /// per-thread cache was filled before (by `Text::new` of the same raw
+    /// text, of its redacted form, or by an earlier `text_of`).
+    #[test]
+    fn text_of_redacts_sensitive_values_whatever_the_cache_holds() {
+        let cases = [
+            "4111 1111 1111 1111",
+            "card 4111111111111111 here",
+            "DE89 3704 0044 0532 0130 00",
+            "ssn 078-05-1120",
+            "order 4111111111111111 from 203.0.113.9",
+            "/checkout/4111-1111-1111-1111",
+        ];
+        for raw in cases {
+            let want = slow(raw);
+            assert_ne!(want.as_str(), raw, "{raw} is sensitive");
+            // raw text interned by the plain constructor first
+            let _ = Text::new(raw);
+            assert_eq!(text_of(raw), want, "{raw}");
+            assert_eq!(text_of(raw), want, "{raw}, again");
+            // the redacted form interned too
+            let _ = Text::new(want.as_str());
+            assert_eq!(text_of(raw), want, "{raw}, third time");
+        }
+        // clean text passes unchanged and stays cached
+        for clean in ["/pricing", "signup-form", "email", "Firefox"] {
+            let _ = Text::new(clean);
+            assert_eq!(text_of(clean).as_str(), clean);
+            assert_eq!(text_of(clean).as_str(), clean);
+        }
+    }
+
+    thread_local! {
+        static SCANS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    fn counting(s: &str) -> std::borrow::Cow<'_, str> {
+        SCANS.with(|c| c.set(c.get() + 1));
+        sensitive::redact_sensitive_values(s)
+    }
+
+    fn scans_for(s: &str, times: u32) -> (u32, Text) {
+        let before = SCANS.with(std::cell::Cell::get);
+        let mut last = Text::empty();
+        for _ in 0..times {
+            last = Text::screened(s, counting);
+        }
+        (SCANS.with(std::cell::Cell::get) - before, last)
+    }
+
+    /// The value scan runs once for text that passed it unchanged, even if
+    /// the plain constructor interned it first, and on every call for text
+    /// it changed (which never becomes a cache key) or that is too long to
+    /// be interned.
+    #[test]
+    fn the_value_scan_runs_only_on_a_cache_miss() {
+        let _ = Text::new("/screened-once");
+        assert_eq!(scans_for("/screened-once", 5).0, 1);
+        assert_eq!(scans_for("/screened-once", 5).0, 0);
+        let (n, t) = scans_for("pay 4111111111111111", 4);
+        assert_eq!(n, 4);
+        assert_eq!(t, slow("pay 4111111111111111"));
+        let long = "a".repeat(300);
+        assert_eq!(scans_for(&long, 3).0, 3);
+        // an IP-shaped text is not cached either, and comes out scrubbed
+        let (n, t) = scans_for("from 203.0.113.9", 2);
+        assert_eq!(n, 2);
+        assert!(!t.as_str().contains("203.0.113.9"));
+    }
+
+    proptest! {
+        /// `text_of` equals the uncached pipeline on any sequence of texts,
+        /// sensitive or not, repeated in any order.
+        #[test]
+        fn text_of_equals_the_uncached_screen(
+            picks in proptest::collection::vec((0usize..8, any::<bool>()), 1..40)
+        ) {
+            let pool = [
+                "/a", "4111111111111111", "x 5500 0000 0000 0004 y",
+                "GB82WEST12345698765432", "10.0.0.1", "name", "078-05-1120", "",
+            ];
+            for (i, plain_first) in picks {
+                let s = pool[i];
+                if plain_first {
+                    let _ = Text::new(s);
+                }
+                prop_assert_eq!(text_of(s), slow(s));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::hit::Consent;
+    use crate::{Config, Db};
+    use std::sync::atomic::Ordering;
+
+    /// A batch whose events could not reach the writers keeps the results
+    /// of its dropped and refused hits; only the unsent events are `Closed`.
+    #[test]
+    fn a_failed_send_changes_only_the_results_of_the_unsent_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            background_compaction: false,
+            ..Config::default()
+        };
+        let db = Db::open(dir.path(), config).unwrap();
+        db.opt_out("tok").unwrap();
+        let hits = vec![
+            Hit::page_view("a.example", "/").client_id("c"),
+            Hit::page_view("a.example", "/").opt_out_token("tok"),
+            Hit::page_view("Not A Domain", "/"),
+            Hit::page_view("b.example", "/").consent(Consent::Denied),
+        ];
+        let mut results = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for hit in hits {
+            match db.inner.prepare(hit) {
+                Err(e) => results.push(Err(e)),
+                Ok(Prepared::Dropped(r)) => results.push(Ok(Ingested::Dropped(r))),
+                Ok(Prepared::Event(shared, p)) => {
+                    results.push(Ok(p.outcome()));
+                    groups.push(Group {
+                        shared,
+                        pending: vec![p],
+                        results: vec![results.len() - 1],
+                    });
+                }
+            }
+        }
+        db.inner.writers.closed.store(true, Ordering::Release);
+        db.inner.send_groups(groups, &mut results);
+        assert!(matches!(results[0], Err(IngestError::Closed)));
+        assert!(matches!(
+            results[1],
+            Ok(Ingested::Dropped(DropReason::OptedOut))
+        ));
+        assert!(matches!(results[2], Err(IngestError::Hit(_))));
+        assert!(matches!(results[3], Err(IngestError::Closed)));
+        db.inner.writers.closed.store(false, Ordering::Release);
     }
 }

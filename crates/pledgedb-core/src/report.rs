@@ -2,9 +2,9 @@
 //! records, under which retention and consent settings, and how many
 //! erasures and opt-outs it has served.
 
-use crate::db::{Db, drop_index};
+use crate::db::Db;
 use crate::error::StorageError;
-use crate::ingest::DropReason;
+use crate::ingest::{DropReason, drop_index};
 use crate::settings::{ConsentPolicy, Retention};
 use serde::Serialize;
 use std::sync::atomic::Ordering;
@@ -185,7 +185,7 @@ impl Db {
     }
 }
 
-impl crate::db::DbInner {
+impl crate::engine::Engine {
     /// Adds the in-memory drop counters to the durable ones: at every
     /// flush, at close and when the last handle is dropped, so the report's
     /// "hits dropped" counts every hit the gate dropped.

@@ -301,7 +301,7 @@ pub fn classify(user_agent: &str) -> UaInfo {
     /// a user agent's text.
     const CACHE_MAX: usize = 4096;
     thread_local! {
-        static KEY: crate::codec::hash::FoldState = crate::codec::hash::FoldState::new();
+        static KEY: crate::hash::FoldState = crate::hash::FoldState::new();
         static CACHE: std::cell::RefCell<std::collections::HashMap<u64, UaInfo>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }

@@ -283,21 +283,6 @@ pub fn compact(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
     Ok(())
 }
 
-/// Total size of the files under `dir`.
-fn disk_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => disk_bytes(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
-}
-
 pub fn stats(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
     let db = shell.db()?;
     let mut g = Grid::new(vec![
@@ -326,11 +311,11 @@ pub fn stats(shell: &Shell, out: &mut dyn Write) -> Result<(), ShellError> {
             day(days.first()),
             day(days.last()),
             int(events),
-            int(disk_bytes(&db.path().join("domains").join(&name))),
+            int(d.disk_bytes()),
             int(d.pending_purges()),
         ]);
     }
-    let total = disk_bytes(db.path());
+    let total = db.disk_bytes();
     let style = shell.style();
     let health = db.health();
     output::render_sections(

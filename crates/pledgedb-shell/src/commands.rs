@@ -6,7 +6,7 @@ use crate::dashboard;
 use crate::import;
 use crate::outfile;
 use crate::output::{self, Fmt, Grid, Mode, col, text};
-use crate::script::words;
+use crate::script::{Item, words};
 use crate::shell::{Flow, Shell, ShellError, fail, list_or_none, shown_path};
 use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::Write;
@@ -240,6 +240,17 @@ pub fn keeps_history(line: &str) -> bool {
         return false;
     };
     Dot::try_parse_from(&args).is_ok_and(|d| d.history() == History::Keep)
+}
+
+/// Runs one statement or dot-command.
+pub fn run_item(shell: &mut Shell, item: &Item, out: &mut dyn Write) -> Result<Flow, ShellError> {
+    match item {
+        Item::Sql(sql) => {
+            shell.run_sql(sql, out)?;
+            Ok(Flow::Continue)
+        }
+        Item::Dot(line) => run(shell, line, out),
+    }
 }
 
 /// Parses and runs one dot-command line.

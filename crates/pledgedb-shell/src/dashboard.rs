@@ -4,11 +4,8 @@
 use crate::output::{self, Fmt, Grid, Mode, Section, Style, col, int, text};
 use crate::shell::{ShellError, fail};
 use pledgedb_core::query::replay::{KEY_MASK, ReplayStep};
-use pledgedb_core::{
-    DayRange, Db, Dimension, Domain, EventKind, Metrics, Query, SessionId, Source, TimeRange,
-};
+use pledgedb_core::{DayRange, Db, Domain, Metrics, Query, SessionId};
 use pledgedb_sql::Value;
-use std::collections::HashMap;
 use std::io::Write;
 
 /// The `n` days ending today, by the engine's clock.
@@ -38,14 +35,7 @@ fn ratio(n: u64, total: u64) -> Value {
 /// One breakdown as a grid: the value, visitors, page views, visits, the
 /// share of all visits (when the values split the visits: not for pages,
 /// which one visit may view several of) and the bounce rate.
-fn breakdown(
-    domain: &Domain,
-    q: &Query,
-    dim: Dimension,
-    label: &str,
-    total_visits: Option<u64>,
-) -> Result<Grid, ShellError> {
-    let rows = domain.breakdown(q, dim, 10).map_err(read(domain))?;
+fn breakdown(rows: &[(String, Metrics)], label: &str, total_visits: Option<u64>) -> Grid {
     let mut cols = vec![
         col(label, Fmt::Plain),
         col("visitors", Fmt::Plain),
@@ -70,7 +60,7 @@ fn breakdown(
         row.push(ratio(m.bounces, m.visits));
         g.push(row);
     }
-    Ok(g)
+    g
 }
 
 fn metrics_row(m: &Metrics) -> Vec<Value> {
@@ -103,40 +93,42 @@ fn bar(n: u64, max: u64) -> String {
     "█".repeat(w)
 }
 
-/// Prints the dashboard of `days`: totals, top pages, countries,
-/// referrers, devices and the daily series.
+/// Prints the dashboard of `days` as the engine computes it
+/// ([`Domain::dashboard`]): totals, top pages, countries, referrers,
+/// devices and the daily series.
 pub fn dashboard(
     domain: &Domain,
     days: DayRange,
     style: Style,
     out: &mut dyn Write,
 ) -> Result<(), ShellError> {
-    let q = Query::days(days);
-    let total = domain.metrics(&q).map_err(read(domain))?;
-    let sources = domain.explain(&q).map_err(read(domain))?;
-    let count = |s: Source| sources.iter().filter(|(_, x)| *x == s).count();
+    let dash = domain.dashboard(days).map_err(read(domain))?;
     let (rollups, raw, aggregates) = (
-        count(Source::Rollup),
-        count(Source::Raw),
-        count(Source::Aggregate),
+        dash.days_from_rollups,
+        dash.days_from_raw,
+        dash.days_from_aggregates,
     );
     let mut answered = format!("{rollups} days from roll-ups, {raw} from raw events");
     if aggregates > 0 {
         answered.push_str(&format!(", {aggregates} from long-lived aggregates"));
     }
     let mut summary = Grid::new(metrics_cols());
-    summary.push(metrics_row(&total));
+    summary.push(metrics_row(&dash.totals));
 
     let mut daily_cols = vec![col("day", Fmt::Plain)];
     daily_cols.extend(metrics_cols());
-    let series = domain.timeseries(&q).map_err(read(domain))?;
     let with_bar = style.mode == Mode::Table;
     if with_bar {
         daily_cols.push(col("page views", Fmt::Plain));
     }
-    let max = series.iter().map(|(_, m)| m.pageviews).max().unwrap_or(0);
+    let max = dash
+        .daily
+        .iter()
+        .map(|(_, m)| m.pageviews)
+        .max()
+        .unwrap_or(0);
     let mut daily = Grid::new(daily_cols);
-    for (day, m) in &series {
+    for (day, m) in &dash.daily {
         let mut row = vec![text(day.to_string())];
         row.extend(metrics_row(m));
         if with_bar {
@@ -145,7 +137,7 @@ pub fn dashboard(
         daily.push(row);
     }
 
-    let v = total.visits;
+    let v = dash.totals.visits;
     let sections = vec![
         Section::new(
             &format!(
@@ -157,25 +149,21 @@ pub fn dashboard(
             "totals",
             summary,
         ),
-        Section::new(
-            "Top pages",
-            "pages",
-            breakdown(domain, &q, Dimension::Page, "page", None)?,
-        ),
+        Section::new("Top pages", "pages", breakdown(&dash.pages, "page", None)),
         Section::new(
             "Top countries",
             "countries",
-            breakdown(domain, &q, Dimension::Country, "country", Some(v))?,
+            breakdown(&dash.countries, "country", Some(v)),
         ),
         Section::new(
             "Top referrers",
             "referrers",
-            breakdown(domain, &q, Dimension::Referrer, "referrer", Some(v))?,
+            breakdown(&dash.referrers, "referrer", Some(v)),
         ),
         Section::new(
             "Devices",
             "devices",
-            breakdown(domain, &q, Dimension::Device, "device", Some(v))?,
+            breakdown(&dash.devices, "device", Some(v)),
         ),
         Section::new("Daily", "daily", daily),
     ];
@@ -401,35 +389,9 @@ pub fn replay(
 }
 
 /// A visit with keystrokes and a form submit, as short as possible: the
-/// demo's replay.
+/// demo's replay ([`Domain::visit_to_replay`]).
 pub fn replay_candidate(domain: &Domain, days: DayRange) -> Result<Option<SessionId>, ShellError> {
-    #[derive(Default)]
-    struct Seen {
-        keys: bool,
-        submit: bool,
-        events: u64,
-    }
-    let mut by: HashMap<SessionId, Seen> = HashMap::new();
-    let range = TimeRange::new(days.first.start(), days.last.end());
-    domain
-        .scan(range, |e| {
-            if e.session == SessionId(0) {
-                return;
-            }
-            let s = by.entry(e.session).or_default();
-            s.events += 1;
-            match e.kind {
-                EventKind::Keystroke { .. } => s.keys = true,
-                EventKind::FormSubmit { .. } => s.submit = true,
-                _ => {}
-            }
-        })
-        .map_err(read(domain))?;
-    Ok(by
-        .into_iter()
-        .filter(|(_, s)| s.keys && s.submit)
-        .min_by_key(|(id, s)| (s.events, *id))
-        .map(|(id, _)| id))
+    domain.visit_to_replay(days).map_err(read(domain))
 }
 
 /// One row per site: its totals over `days`.

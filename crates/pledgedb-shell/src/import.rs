@@ -261,14 +261,14 @@ pub fn cron(
     let opts = match options(format, domain, flags) {
         Ok(o) => o,
         Err(e) => {
-            crate::repl::report(&e);
+            crate::shell::report(&e);
             return ExitCode::from(2);
         }
     };
     let shell = match crate::shell::Shell::open(dir, geoip) {
         Ok(s) => s,
         Err(e) => {
-            crate::repl::report(&e);
+            crate::shell::report(&e);
             return ExitCode::FAILURE;
         }
     };
@@ -280,7 +280,7 @@ pub fn cron(
         let db = match shell.db() {
             Ok(db) => db,
             Err(e) => {
-                crate::repl::report(&e);
+                crate::shell::report(&e);
                 return ExitCode::FAILURE;
             }
         };
@@ -288,7 +288,7 @@ pub fn cron(
             Ok(s) if nothing_read(&s) => {
                 failed = true;
                 let _ = out.flush();
-                crate::repl::report(&fail(format!(
+                crate::shell::report(&fail(format!(
                     "nothing could be read from {}: {} lines, {} malformed",
                     f.display(),
                     s.lines,
@@ -299,13 +299,13 @@ pub fn cron(
             Err(e) => {
                 failed = true;
                 let _ = out.flush();
-                crate::repl::report(&e);
+                crate::shell::report(&e);
             }
         }
     }
     let _ = out.flush();
     if let Err(e) = shell.close() {
-        crate::repl::report(&e);
+        crate::shell::report(&e);
         failed = true;
     }
     if failed {

@@ -129,7 +129,7 @@ fn run_shell(dir: &std::path::Path, geoip: Option<&std::path::Path>, cmds: &[Str
     let mut sh = match shell::Shell::open(dir, geoip) {
         Ok(s) => s,
         Err(e) => {
-            repl::report(&e);
+            shell::report(&e);
             return ExitCode::FAILURE;
         }
     };
@@ -143,7 +143,7 @@ fn run_shell(dir: &std::path::Path, geoip: Option<&std::path::Path>, cmds: &[Str
     match sh.close() {
         Ok(()) => code,
         Err(e) => {
-            repl::report(&e);
+            shell::report(&e);
             ExitCode::FAILURE
         }
     }

@@ -4,7 +4,7 @@
 use crate::commands;
 use crate::outfile;
 use crate::script::{Item, Splitter, split_all};
-use crate::shell::{Flow, Shell, ShellError, list_or_none, shown_path};
+use crate::shell::{Flow, Shell, list_or_none, report, shown_path};
 use pledgedb_core::text::contains_ip;
 use rustyline::error::ReadlineError;
 use rustyline::history::{FileHistory, History};
@@ -32,7 +32,7 @@ fn history_path() -> Option<PathBuf> {
 fn run_item(shell: &mut Shell, item: &Item) -> (Flow, bool) {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let r = shell.run(item, &mut out);
+    let r = commands::run_item(shell, item, &mut out);
     let _ = out.flush();
     drop(out);
     match r {
@@ -43,11 +43,6 @@ fn run_item(shell: &mut Shell, item: &Item) -> (Flow, bool) {
             (Flow::Continue, true)
         }
     }
-}
-
-/// Prints an error to standard error.
-pub fn report(e: &ShellError) {
-    eprintln!("Error: {e}");
 }
 
 fn banner(shell: &Shell) {

@@ -1,9 +1,7 @@
 //! The shell's state: the open data directory, the current domain, the
 //! output mode and the timer, and running one statement or dot-command.
 
-use crate::commands;
 use crate::output::{self, Grid, Mode, Style};
-use crate::script::Item;
 use pledgedb_core::text::redact_ips;
 use pledgedb_core::{Config, Db, Domain};
 use std::fmt;
@@ -58,6 +56,11 @@ pub fn shown(text: &str) -> String {
 /// A path as it may be printed: [`shown`] of its display form.
 pub fn shown_path(path: &Path) -> String {
     shown(&path.display().to_string())
+}
+
+/// Prints an error to standard error.
+pub fn report(e: &ShellError) {
+    eprintln!("Error: {e}");
 }
 
 /// A [`ShellError::Message`].
@@ -245,17 +248,6 @@ impl Shell {
             } else {
                 None
             },
-        }
-    }
-
-    /// Runs one statement or dot-command.
-    pub fn run(&mut self, item: &Item, out: &mut dyn Write) -> Result<Flow, ShellError> {
-        match item {
-            Item::Sql(sql) => {
-                self.run_sql(sql, out)?;
-                Ok(Flow::Continue)
-            }
-            Item::Dot(line) => commands::run(self, line, out),
         }
     }
 

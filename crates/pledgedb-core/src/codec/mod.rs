@@ -170,7 +170,7 @@
 mod column;
 mod decode;
 mod encode;
-pub(crate) mod hash;
+pub(crate) use crate::hash;
 mod probe;
 mod varint;
 

@@ -2,18 +2,19 @@
 //! setting, export and erasure goes through a [`Domain`], and no method of it
 //! can reach another domain (promise P2).
 
+mod link;
 pub mod reader;
-pub(crate) mod segments;
+pub(crate) use crate::storage::segments;
 pub(crate) mod shared;
 
 use crate::codec::BlockView;
-use crate::db::DbInner;
 use crate::error::{DomainError, ReadError, StorageError};
 use crate::event::{Country, Event, SessionId, VisitorId};
 use crate::settings::{ConsentPolicy, DomainSettings, Retention};
 use crate::storage::control::{ErasureKind, ErasureRecord};
 use crate::text::Text;
 use crate::time::Timestamp;
+pub(crate) use link::EngineLink;
 use serde::Serialize;
 use shared::DomainShared;
 use std::collections::HashMap;
@@ -83,20 +84,7 @@ impl VisitorRef {
     }
 }
 
-/// Why an erasure could not be recorded.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EraseError {
-    /// The id is not well-formed (empty, or the anonymous id 0).
-    #[error("invalid id: {0}")]
-    InvalidId(&'static str),
-    /// The domain was erased.
-    #[error("the domain no longer exists")]
-    DomainGone,
-    /// The storage layer failed; no tombstone was written.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
+pub use crate::error::EraseError;
 
 /// The receipt of an erasure request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -143,7 +131,7 @@ pub struct VisitorExport {
 /// A cheap, cloneable handle on one domain.
 #[derive(Clone)]
 pub struct Domain {
-    db: Arc<DbInner>,
+    db: Arc<dyn EngineLink>,
     pub(crate) shared: Arc<DomainShared>,
 }
 
@@ -156,12 +144,12 @@ impl std::fmt::Debug for Domain {
 }
 
 impl Domain {
-    pub(crate) fn new(db: Arc<DbInner>, shared: Arc<DomainShared>) -> Self {
+    pub(crate) fn new(db: Arc<dyn EngineLink>, shared: Arc<DomainShared>) -> Self {
         Domain { db, shared }
     }
 
     pub(crate) fn clock(&self) -> &Arc<dyn crate::time::Clock> {
-        &self.db.config.clock
+        &self.db.config().clock
     }
 
     /// The domain's name.
@@ -269,7 +257,7 @@ impl Domain {
             ));
         }
         self.db.flush()?;
-        let now = self.db.config.clock.now();
+        let now = self.db.config().clock.now();
         let from = self.shared.retention_cutoff(now);
         let tag = self.shared.secret.visitor_tag(visitor);
         let mut filter = self.shared.erased_filter();
@@ -416,20 +404,20 @@ impl Domain {
                 requested_at: stone.requested_at,
                 purge_deadline: stone
                     .requested_at
-                    .plus_millis(self.db.config.erasure_deadline_ms),
+                    .plus_millis(self.db.config().erasure_deadline_ms),
                 segments,
             }));
         }
-        let now = self.db.config.clock.now();
+        let now = self.db.config().clock.now();
         let stone = self.shared.control.add_tombstone(tag, kind, now)?;
         let receipt = ErasureReceipt {
             request: stone.request,
             requested_at: now,
-            purge_deadline: now.plus_millis(self.db.config.erasure_deadline_ms),
+            purge_deadline: now.plus_millis(self.db.config().erasure_deadline_ms),
             segments,
         };
         self.shared.put_tombstone(tag, stone);
-        crate::compactor::wake(&self.db);
+        self.db.wake_compactor();
         Ok(Erasure::Pending(receipt))
     }
 

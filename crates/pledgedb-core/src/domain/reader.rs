@@ -19,7 +19,7 @@ use super::shared::DomainShared;
 use crate::codec::BlockView;
 use crate::error::{ReadError, StorageError};
 use crate::event::{Event, EventKind, EventType, KeyKind, SessionId, VisitorId};
-use crate::query::Filters;
+use crate::rollup::Filters;
 use crate::storage::segment::Segment;
 use crate::text::Text;
 use crate::time::Timestamp;
@@ -146,7 +146,7 @@ impl Predicate {
             return Ok(false);
         }
         if let Some(r) = &f.referrer {
-            let stored = if r == crate::query::DIRECT {
+            let stored = if r == crate::rollup::DIRECT {
                 ""
             } else {
                 r.as_str()

@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Directory of the domain partitions inside the data directory.
-pub(crate) const DOMAINS_DIR: &str = "domains";
+pub(crate) use crate::storage::DOMAINS_DIR;
 
 pub(crate) struct DomainShared {
     pub(crate) opener: crate::storage::Opener,
@@ -135,8 +134,8 @@ impl DomainShared {
     /// Roll-ups of expired days in a range.
     pub(crate) fn aggregates_in(
         &self,
-        days: crate::query::DayRange,
-    ) -> Result<Vec<(Day, crate::query::DayRollup)>, StorageError> {
+        days: crate::rollup::DayRange,
+    ) -> Result<Vec<(Day, crate::rollup::DayRollup)>, StorageError> {
         self.aggregates.range(days)
     }
 

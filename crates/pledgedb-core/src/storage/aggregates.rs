@@ -4,7 +4,7 @@
 
 use super::Opener;
 use crate::error::StorageError;
-use crate::query::{DayRange, DayRollup};
+use crate::rollup::{DayRange, DayRollup};
 use crate::time::Day;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
@@ -62,7 +62,7 @@ impl AggregateFile {
                         continue;
                     };
                     let before = r.clone();
-                    crate::query::fold_rare(&mut r, k);
+                    crate::rollup::fold_rare(&mut r, k);
                     if r != before {
                         let b = postcard::to_allocvec(&r)
                             .map_err(|e| StorageError::encode(&path, "a roll-up", e))?;
@@ -86,7 +86,7 @@ impl AggregateFile {
 
     /// Adds `r` into the stored roll-up of `day` (if any), folds every row
     /// seen by fewer than `k` visitors into `(other)`
-    /// ([`fold_rare`](crate::query::fold_rare)) and stores the result, in
+    /// ([`fold_rare`](crate::rollup::fold_rare)) and stores the result, in
     /// one transaction. Every writer of this file goes through here, so no
     /// stored row names a value fewer than `k` visitors saw.
     pub(crate) fn merge(&self, day: Day, r: &DayRollup, k: u32) -> Result<(), StorageError> {
@@ -130,7 +130,7 @@ impl AggregateFile {
                 None => DayRollup::default(),
             };
             merged.merge(r);
-            crate::query::fold_rare(&mut merged, k);
+            crate::rollup::fold_rare(&mut merged, k);
             let bytes = postcard::to_allocvec(&merged)
                 .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
             t.insert(day.0, bytes.as_slice())?;
@@ -195,7 +195,7 @@ impl AggregateFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::{Agg, DayRange};
+    use crate::rollup::{Agg, DayRange};
 
     fn rollup(pageviews: u64) -> DayRollup {
         let mut r = DayRollup {
@@ -213,7 +213,7 @@ mod tests {
         for v in 0..10 {
             a.visitors.insert(v);
         }
-        r.by.entry(crate::query::Dimension::Page)
+        r.by.entry(crate::rollup::Dimension::Page)
             .or_default()
             .insert("/p".into(), a);
         r
@@ -263,7 +263,7 @@ mod tests {
             let mut rare = Agg::default();
             rare.visitors.insert(1);
             rare.pageviews = 1;
-            r.by.entry(crate::query::Dimension::Page)
+            r.by.entry(crate::rollup::Dimension::Page)
                 .or_default()
                 .insert("/account/jane-doe".into(), rare);
             f.merge(day, &r, 1).unwrap();
@@ -276,10 +276,10 @@ mod tests {
         assert!(has(b"/account/jane-doe"));
         let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
         let r = &f.range(DayRange::new(day, day)).unwrap()[0].1;
-        let pages = &r.by[&crate::query::Dimension::Page];
+        let pages = &r.by[&crate::rollup::Dimension::Page];
         assert!(pages.contains_key("/p"));
         assert!(!pages.contains_key("/account/jane-doe"));
-        assert_eq!(pages[crate::query::OTHER].pageviews, 1);
+        assert_eq!(pages[crate::rollup::OTHER].pageviews, 1);
         assert_eq!(r.totals.pageviews, 4);
         drop(f);
         assert!(!has(b"/account/jane-doe"));

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const TOMBSTONES: TableDefinition<u128, &[u8]> = TableDefinition::new("tombstones");
 pub(crate) const ERASURE_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("erasure_log");
-/// Records of imported files (`crate::history::ImportRecord`), by number.
+/// Records of imported files (`super::import_record::ImportRecord`), by number.
 pub(crate) const IMPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("imports");
 
 /// File name of the control file inside a domain's directory.
@@ -282,7 +282,9 @@ impl ControlFile {
     }
 
     /// Every import record, with its number.
-    pub(crate) fn imports(&self) -> Result<Vec<(u64, crate::history::ImportRecord)>, StorageError> {
+    pub(crate) fn imports(
+        &self,
+    ) -> Result<Vec<(u64, super::import_record::ImportRecord)>, StorageError> {
         let rx = self.db.read().begin_read()?;
         let t = rx.open_table(IMPORTS)?;
         let mut out = Vec::new();
@@ -298,7 +300,7 @@ impl ControlFile {
     pub(crate) fn put_import(
         &self,
         slot: Option<u64>,
-        rec: &crate::history::ImportRecord,
+        rec: &super::import_record::ImportRecord,
     ) -> Result<u64, StorageError> {
         let tx = self.db.read().begin_write()?;
         let id;

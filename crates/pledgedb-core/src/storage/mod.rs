@@ -11,14 +11,20 @@
 
 pub(crate) mod aggregates;
 pub(crate) mod control;
+pub(crate) mod events;
 pub(crate) mod global;
+pub(crate) mod import_record;
 pub(crate) mod quarantine;
 pub(crate) mod segment;
+pub(crate) mod segments;
 
 use crate::error::StorageError;
 use redb::Database;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+
+/// Directory of the domain partitions inside the data directory.
+pub(crate) const DOMAINS_DIR: &str = "domains";
 
 /// The data directory format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -106,7 +112,7 @@ pub(crate) struct Opener {
     pub(crate) quarantine: std::sync::Arc<quarantine::Quarantine>,
     /// The open segments of the whole data directory, least recently used
     /// first out.
-    pub(crate) segments: std::sync::Arc<crate::domain::segments::SegmentCache>,
+    pub(crate) segments: std::sync::Arc<segments::SegmentCache>,
 }
 
 impl Opener {
@@ -118,7 +124,7 @@ impl Opener {
         Opener {
             factory,
             quarantine: quarantine::Quarantine::load(root),
-            segments: crate::domain::segments::SegmentCache::new(max_open_segments),
+            segments: segments::SegmentCache::new(max_open_segments),
         }
     }
 

@@ -173,7 +173,7 @@ pub(crate) fn was_segment_of(original: &Path, domain: &str) -> bool {
     matches!(
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
         (Some(top), Some(d), Some(dir), Some(file), None)
-            if top == crate::domain::shared::DOMAINS_DIR
+            if top == super::DOMAINS_DIR
                 && d == domain
                 && dir == super::segment::SEGMENT_DIR
                 && super::segment::parse_segment_file_name(&file).is_some()

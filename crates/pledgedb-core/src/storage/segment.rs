@@ -65,7 +65,7 @@ pub(crate) struct Segment {
     /// again and again. Cleared by every write of events.
     /// With a generation that every write of events bumps, so a roll-up
     /// read before a write is never cached after it.
-    rollup_cache: parking_lot::Mutex<(u64, Option<std::sync::Arc<crate::query::DayRollup>>)>,
+    rollup_cache: parking_lot::Mutex<(u64, Option<std::sync::Arc<crate::rollup::DayRollup>>)>,
 }
 
 impl std::fmt::Debug for Segment {
@@ -135,7 +135,7 @@ impl Segment {
     /// The day's roll-up, if the day is sealed.
     pub(crate) fn rollup(
         &self,
-    ) -> Result<Option<std::sync::Arc<crate::query::DayRollup>>, StorageError> {
+    ) -> Result<Option<std::sync::Arc<crate::rollup::DayRollup>>, StorageError> {
         let generation = {
             let cache = self.rollup_cache.lock();
             if let Some(r) = cache.1.as_ref() {
@@ -154,7 +154,7 @@ impl Segment {
         Ok(Some(r))
     }
 
-    fn read_rollup(&self) -> Result<Option<crate::query::DayRollup>, StorageError> {
+    fn read_rollup(&self) -> Result<Option<crate::rollup::DayRollup>, StorageError> {
         let rx = self.db.begin_read()?;
         let t = match rx.open_table(ROLLUP) {
             Ok(t) => t,

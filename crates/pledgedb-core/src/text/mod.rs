@@ -24,11 +24,13 @@ const INTERN_MAX_ENTRIES: usize = 16_384;
 thread_local! {
     /// Recently made texts, by their (IP-free) content: ingest sees the same
     /// paths, referrers, browsers and field names again and again, and this
-    /// turns a scrub and an allocation into one hash lookup.
+    /// turns a scrub and an allocation into one hash lookup. The flag says
+    /// whether the content also passed the caller's screen of
+    /// [`Text::screened`] unchanged.
     static INTERNED: std::cell::RefCell<
-        std::collections::HashMap<Box<str>, Text, crate::codec::hash::FoldState>,
+        std::collections::HashMap<Box<str>, (Text, bool), crate::hash::FoldState>,
     > = std::cell::RefCell::new(std::collections::HashMap::with_hasher(
-        crate::codec::hash::FoldState::new(),
+        crate::hash::FoldState::new(),
     ));
 }
 
@@ -50,23 +52,62 @@ impl Text {
         }
         INTERNED.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if let Some(t) = cache.get(input) {
+            if let Some((t, _)) = cache.get(input) {
                 return t.clone();
             }
-            match redact_ips(input) {
-                std::borrow::Cow::Borrowed(s) => {
-                    let t = Text(Arc::from(s));
-                    if cache.len() >= INTERN_MAX_ENTRIES {
-                        cache.clear();
+            Text::scrub_and_intern(&mut cache, input, false)
+        })
+    }
+
+    /// [`Text::new`] of `screen(input)`, where `screen` redacts what else
+    /// must not be stored (card numbers, IBANs, SSNs: `ingest::text_of`).
+    /// The cache remembers one screen: the engine passes only that one,
+    /// a pure function of the text.
+    /// The screen runs only on a cache miss: a hit is content that passed
+    /// both the screen and the IP scrubber unchanged before. Content that
+    /// either changed is never a cache key, so the cache holds no
+    /// unredacted input.
+    pub(crate) fn screened(input: &str, screen: fn(&str) -> std::borrow::Cow<'_, str>) -> Text {
+        if input.is_empty() || input.len() > INTERN_MAX_LEN {
+            return Text::new(&screen(input));
+        }
+        INTERNED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some((t, true)) = cache.get(input) {
+                return t.clone();
+            }
+            match screen(input) {
+                std::borrow::Cow::Borrowed(s) => Text::scrub_and_intern(&mut cache, s, true),
+                std::borrow::Cow::Owned(s) => {
+                    if let Some((t, _)) = cache.get(s.as_str()) {
+                        return t.clone();
                     }
-                    cache.insert(s.into(), t.clone());
-                    t
+                    Text::scrub_and_intern(&mut cache, &s, false)
                 }
-                // Text that held an IP is never kept in the cache: the
-                // cache key would be the unredacted input.
-                std::borrow::Cow::Owned(s) => Text(Arc::from(s)),
             }
         })
+    }
+
+    /// Scrubs `input` and keeps it in the cache if the scrub left it as it
+    /// was; `screened` marks that it also passed the caller's screen.
+    fn scrub_and_intern(
+        cache: &mut std::collections::HashMap<Box<str>, (Text, bool), crate::hash::FoldState>,
+        input: &str,
+        screened: bool,
+    ) -> Text {
+        match redact_ips(input) {
+            std::borrow::Cow::Borrowed(s) => {
+                let t = Text(Arc::from(s));
+                if cache.len() >= INTERN_MAX_ENTRIES {
+                    cache.clear();
+                }
+                cache.insert(s.into(), (t.clone(), screened));
+                t
+            }
+            // Text that held an IP is never kept in the cache: the
+            // cache key would be the unredacted input.
+            std::borrow::Cow::Owned(s) => Text(Arc::from(s)),
+        }
     }
 
     /// Builds stored text for a value that is rarely repeated (a submitted

@@ -9,7 +9,10 @@
 //! commits, purges (rewrites that drop erased events) and expiry. So the
 //! in-memory open block and the files can never disagree.
 
+mod link;
 mod state;
+
+pub(crate) use link::WriterLink;
 
 use crate::domain::shared::DomainShared;
 use crate::error::StorageError;
@@ -21,47 +24,13 @@ use state::WriterState;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Tuning of the writer pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WriterConfig {
-    /// Writer threads. Default: 2.
-    pub threads: usize,
-    /// Capacity of each writer's channel, in messages. Default: 65,536.
-    pub queue: usize,
-    /// Most events buffered before a writer commits, even if more wait.
-    /// Default: 65,536.
-    pub max_batch: usize,
-    /// Events per block. Default: 4,096.
-    pub block_events: usize,
-}
-
-impl Default for WriterConfig {
-    fn default() -> Self {
-        WriterConfig {
-            threads: 2,
-            queue: 65_536,
-            max_batch: 65_536,
-            block_events: 4096,
-        }
-    }
-}
+pub use crate::config::WriterConfig;
 
 /// An event on its way to its writer. The session is assigned by the writer
 /// unless the tracker supplied one.
 pub(crate) struct Pending {
     pub(crate) event: Event,
     pub(crate) session: Option<SessionId>,
-}
-
-impl Pending {
-    /// What the caller is told about this event once it is queued.
-    pub(crate) fn outcome(&self) -> crate::ingest::Ingested {
-        if self.event.visitor == crate::event::VisitorId::ANONYMOUS {
-            crate::ingest::Ingested::QueuedAnonymous
-        } else {
-            crate::ingest::Ingested::Queued
-        }
-    }
 }
 
 /// Result of a purge of one segment.
@@ -129,10 +98,6 @@ impl WriterPool {
 
     pub(crate) fn senders(&self) -> Vec<Sender<Msg>> {
         self.senders.clone()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.senders.len()
     }
 
     /// Returns once everything sent before it is durable, on every writer.

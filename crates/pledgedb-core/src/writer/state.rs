@@ -379,14 +379,14 @@ impl WriterState {
                 seg.rollup()?
             };
             let rollup = match stored {
-                Some(r) => crate::query::DayRollup::clone(&r),
+                Some(r) => crate::rollup::DayRollup::clone(&r),
                 None => {
                     let mut filter = shared.erased_filter();
-                    let events: Vec<Event> = crate::query::segment_events(&seg)?
+                    let events: Vec<Event> = crate::storage::events::segment_events(&seg)?
                         .into_iter()
                         .filter(|e| !filter.erased(e))
                         .collect();
-                    crate::query::rollup(&events)
+                    crate::rollup::rollup(&events)
                 }
             };
             if rollup.totals.events > 0 {
@@ -421,8 +421,8 @@ impl WriterState {
             shared.segments.mark_sealed(day, true);
             return Ok(false);
         }
-        let events = crate::query::segment_events(&seg)?;
-        let rollup = crate::query::rollup(&events);
+        let events = crate::storage::events::segment_events(&seg)?;
+        let rollup = crate::rollup::rollup(&events);
         let blocks = pack_blocks(&events);
         drop(events);
         let bytes = postcard::to_allocvec(&rollup)

@@ -16,9 +16,19 @@
 //!   referrer per visit (the values of its first page view); by page per
 //!   page view (visits = visits that viewed the page, bounces = one-page
 //!   visits of that page).
+//!
+//! The module sits below storage: the segment and aggregate files store
+//! [`DayRollup`]s, and the query layer (`crate::query`) builds on them,
+//! re-exporting every type here under `query::`. [`DayRange`] and
+//! [`Filters`] (`range.rs`) say which days and which events a question
+//! covers.
 
-use super::hll::Hll;
+pub mod hll;
+mod range;
+
 use crate::event::{Event, EventKind, SessionId, VisitorId};
+use hll::Hll;
+pub use range::{DayRange, Filters};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
