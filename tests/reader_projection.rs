@@ -139,6 +139,7 @@ fn random_predicate(rng: &mut StdRng, full: &[Event]) -> Predicate {
         types,
         visitor,
         filters: f,
+        ..Predicate::default()
     }
 }
 

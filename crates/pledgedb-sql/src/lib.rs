@@ -71,6 +71,7 @@ mod error;
 mod exec;
 mod expr;
 mod plan;
+mod pushdown;
 mod range;
 mod sources;
 mod tables;

@@ -7,6 +7,7 @@ pub mod forms;
 pub mod hll;
 pub mod replay;
 pub mod rollup;
+pub mod visit;
 
 use crate::codec::BlockView;
 use crate::domain::Domain;

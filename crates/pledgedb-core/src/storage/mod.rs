@@ -13,6 +13,7 @@ pub(crate) mod aggregates;
 pub(crate) mod control;
 pub(crate) mod global;
 pub(crate) mod quarantine;
+pub(crate) mod reader;
 pub(crate) mod segment;
 
 use crate::error::StorageError;
