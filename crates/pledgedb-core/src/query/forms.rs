@@ -98,7 +98,7 @@ fn form_of(e: &Event) -> Option<&str> {
 pub const FORM_COLUMNS: Columns = Columns::SESSION.union(Columns::DETAIL);
 
 /// The event types form analytics read: blocks without any are skipped.
-const FORM_TYPES: [EventType; 5] = [
+pub const FORM_TYPES: [EventType; 5] = [
     EventType::FormView,
     EventType::FieldFocus,
     EventType::Keystroke,
