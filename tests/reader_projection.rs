@@ -518,3 +518,41 @@ fn every_projection_the_query_api_uses_equals_the_full_scan() {
         assert_eq!(got, want, "{name}: {cols:?} {pred:?}");
     }
 }
+
+/// A Reader asks the tombstones when it scans, not when it was made: an
+/// erasure between the two hides the visitor, in every projection.
+#[test]
+fn a_reader_made_before_an_erasure_hides_it() {
+    let env = Env::new();
+    let db = load(&env);
+    let d = db.domain("r.example").unwrap();
+    let gone = d.visitor_id(&VisitorRef::ClientId("c1".into()));
+    let reader = d.reader(TimeRange::all()).unwrap();
+    let mut before = 0;
+    reader
+        .scan(Columns::NONE, &Predicate::all(), |_| {
+            before += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    d.erase_visitor(&VisitorRef::ClientId("c1".into())).unwrap();
+    for cols in [Columns::NONE, Columns::PATH, Columns::VISITOR, Columns::ALL] {
+        let mut after = 0;
+        reader
+            .scan(cols, &Predicate::all(), |e| {
+                assert_ne!(e.visitor, gone);
+                after += 1;
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert!(after < before, "{cols:?}: {after} of {before}");
+        let pred = Predicate {
+            visitor: Some(gone),
+            ..Predicate::default()
+        };
+        let stats = reader
+            .scan(cols, &pred, |_| ControlFlow::Continue(()))
+            .unwrap();
+        assert_eq!(stats.events, 0);
+    }
+}
