@@ -16,6 +16,7 @@
 //! run fails if the engines disagree on an answer. See `docs/benchmarks.md`.
 
 mod derive;
+mod domains;
 mod engine;
 mod pledge;
 mod redb_raw;
@@ -172,6 +173,8 @@ struct All {
     pv: Vec<PvResult>,
     retention: Vec<RetentionResult>,
     mem: Option<(MemResult, MemResult)>,
+    /// PledgeDB and SQLite.
+    domains: Vec<domains::DomainsResult>,
 }
 
 fn parent(quick: bool) -> Result<bool> {
@@ -220,6 +223,9 @@ fn parent(quick: bool) -> Result<bool> {
         }
         for e in ENGINES {
             all.retention.push(r.run(e, "retention")?);
+        }
+        for e in ["pledgedb", "sqlite"] {
+            all.domains.push(r.run(e, "domains")?);
         }
         if sizes.mem_hits > 0 {
             let mem = r.run("pledgedb", "mem")?;
@@ -393,6 +399,53 @@ fn check(all: &All) -> Vec<Check> {
             p.adhoc.iter().map(|g| g.2).sum::<u64>()
         ),
     );
+    let (pf, sf, rf) = (&p.filtered, &s.filtered, &r.filtered);
+    push(
+        "filtered dashboard: same country, page views, events, pages and days",
+        p.filtered_country == s.filtered_country
+            && s.filtered_country == r.filtered_country
+            && pf.pageviews == sf.pageviews
+            && sf.pageviews == rf.pageviews
+            && pf.events == sf.events
+            && sf.events == rf.events
+            && pf.pageviews > 0
+            && keys(&pf.top_pages) == keys(&sf.top_pages)
+            && keys(&sf.top_pages) == keys(&rf.top_pages)
+            && daily_pv(pf) == daily_pv(sf)
+            && daily_pv(sf) == daily_pv(rf),
+        format!(
+            "{}: {} / {} / {} page views",
+            p.filtered_country, pf.pageviews, sf.pageviews, rf.pageviews
+        ),
+    );
+    push(
+        "filtered dashboard: visitors, PledgeDB HLL within 5% of exact; SQLite = redb",
+        close(pf.visitors, sf.visitors, 0.05) && sf.visitors == rf.visitors,
+        format!("{} / {} / {}", pf.visitors, sf.visitors, rf.visitors),
+    );
+    if let [pd, sd] = all.domains.as_slice() {
+        push(
+            "many domains: every domain listed, the same dashboard",
+            pd.open.domains_listed == u64::from(pd.domains)
+                && sd.open.domains_listed == u64::from(sd.domains)
+                && pd.open.dashboard_pageviews == u64::from(pd.days)
+                && sd.open.dashboard_pageviews == u64::from(sd.days),
+            format!(
+                "{} / {} domains, {} / {} page views",
+                pd.open.domains_listed,
+                sd.open.domains_listed,
+                pd.open.dashboard_pageviews,
+                sd.open.dashboard_pageviews
+            ),
+        );
+        push(
+            "many domains, PledgeDB: opening the directory opens no segment",
+            pd.open.open_segments == Some(0),
+            format!("{:?} open after listing", pd.open.open_segments),
+        );
+    } else {
+        push("many-domains runs", false, "missing results".into());
+    }
     let names = ["PledgeDB", "SQLite", "redb"];
     for (name, m) in names.iter().zip([p, s, r]) {
         push(
@@ -565,6 +618,39 @@ fn render(
                 s.repeats
             ),
             vals: get(&|i| main.get(i).map(|x| x.adhoc_ms)),
+            fmt: f2,
+            better: Better::Lower,
+        },
+        Row {
+            what: format!(
+                "Dashboard filtered on one country: metrics, top 10 pages, daily series, 30 days (ms, median of {})",
+                s.repeats
+            ),
+            vals: get(&|i| main.get(i).map(|x| x.filtered_ms)),
+            fmt: f2,
+            better: Better::Lower,
+        },
+        Row {
+            what: format!(
+                "Open a directory of {} domains × {} days and list its domains, fresh process (ms)",
+                s.many_domains, s.many_days
+            ),
+            vals: get(&|i| all.domains.get(i).map(|x| x.open.open_ms)),
+            fmt: f1,
+            better: Better::Lower,
+        },
+        Row {
+            what: "Resident memory after that open, whole process (MiB)".into(),
+            vals: get(&|i| all.domains.get(i).map(|x| mib(x.open.rss_after_open_kib))),
+            fmt: f1,
+            better: Better::Lower,
+        },
+        Row {
+            what: format!(
+                "Then the dashboard of one of those domains, {} days (ms)",
+                s.many_days
+            ),
+            vals: get(&|i| all.domains.get(i).map(|x| x.open.dashboard_ms)),
             fmt: f2,
             better: Better::Lower,
         },
