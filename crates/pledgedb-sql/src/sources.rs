@@ -1,6 +1,12 @@
 //! Feeding a table's rows to the sink: raw scans of the days the `WHERE`
 //! clause allows, visits grouped from a scan, form analytics, and the
 //! daily roll-ups. Also `EXPLAIN`.
+//!
+//! Raw scans go through the engine's Reader: they decode only the columns
+//! the statement references and hand it the `WHERE` clause's equalities
+//! (`pushdown.rs`); an unordered `LIMIT` stops the scan. Visits are the
+//! engine's own (`pledgedb_core::query::visit`), so this table agrees with
+//! roll-ups and `Domain::sessions`.
 
 use crate::error::Result;
 use crate::exec::Sink;
