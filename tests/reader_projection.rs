@@ -556,3 +556,50 @@ fn a_reader_made_before_an_erasure_hides_it() {
         assert_eq!(stats.events, 0);
     }
 }
+
+/// A Reader made before its domain was erased whole shows nothing more,
+/// though it still holds the open (now unlinked) files: every scan fails
+/// with "domain removed", in every projection and predicate.
+#[test]
+fn a_reader_of_an_erased_domain_reads_nothing() {
+    let env = Env::new();
+    let db = load(&env);
+    let d = db.domain("r.example").unwrap();
+    let readers = [
+        d.reader(TimeRange::all()).unwrap(),
+        d.reader(TimeRange::new(
+            start_time(),
+            start_time().plus_millis(60_000),
+        ))
+        .unwrap(),
+    ];
+    assert!(readers[0].segments() > 0);
+    assert!(db.erase_domain("r.example").unwrap());
+    for reader in &readers {
+        for cols in [Columns::NONE, Columns::VISITOR, Columns::ALL] {
+            for pred in [
+                Predicate::all(),
+                Predicate {
+                    types: Some(vec![EventType::PageView]),
+                    ..Predicate::default()
+                },
+            ] {
+                let mut seen = 0;
+                let r = reader.scan(cols, &pred, |_| {
+                    seen += 1;
+                    ControlFlow::Continue(())
+                });
+                assert!(
+                    matches!(
+                        r,
+                        Err(pledgedb::ReadError::Storage(
+                            pledgedb::StorageError::DomainRemoved
+                        ))
+                    ),
+                    "{r:?}"
+                );
+                assert_eq!(seen, 0);
+            }
+        }
+    }
+}

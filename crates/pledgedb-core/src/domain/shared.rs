@@ -219,6 +219,10 @@ impl ErasedFilter<'_> {
 }
 
 impl crate::storage::reader::Visibility for DomainShared {
+    fn gone(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
+    }
+
     fn any_hidden(&self) -> bool {
         self.has_tombstones()
     }

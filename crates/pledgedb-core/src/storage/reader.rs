@@ -277,6 +277,8 @@ pub struct ScanStats {
 /// What a scan asks of the domain it reads: whether a tombstone hides a
 /// visitor or a session, and the index tag of a visitor.
 pub(crate) trait Visibility: Send + Sync {
+    /// Whether the whole domain was erased: nothing of it is visible.
+    fn gone(&self) -> bool;
     /// Whether any tombstone exists (if not, nothing is hidden).
     fn any_hidden(&self) -> bool;
     /// Whether a tombstone hides this visitor.
@@ -364,6 +366,9 @@ impl Reader {
         pred: &Predicate,
         mut visit: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<ScanStats, ReadError> {
+        if self.vis.gone() {
+            return Err(StorageError::DomainRemoved.into());
+        }
         let active = self.vis.any_hidden();
         let mut filter = Hidden {
             vis: &*self.vis,
@@ -382,6 +387,11 @@ impl Reader {
         };
         let (from, to) = (self.from.0, self.to.0);
         for seg in &self.segments {
+            // A domain erased after the Reader was made shows nothing more,
+            // though its open files can still be read until closed.
+            if self.vis.gone() {
+                return Err(StorageError::DomainRemoved.into());
+            }
             if let Some(tag) = tag
                 && !seg.has_any_tag(&[tag])?
             {
