@@ -603,3 +603,34 @@ fn a_reader_of_an_erased_domain_reads_nothing() {
         }
     }
 }
+
+/// A session predicate (a replay) skips the blocks that do not hold the
+/// session, and loses none of its events.
+#[test]
+fn a_session_predicate_skips_blocks_without_the_session() {
+    let env = Env::new();
+    let db = load(&env);
+    let d = db.domain("r.example").unwrap();
+    let full = d.events(TimeRange::all()).unwrap();
+    let session = full[full.len() / 2].session;
+    let want: Vec<Event> = full
+        .iter()
+        .filter(|e| e.session == session)
+        .cloned()
+        .collect();
+    let pred = Predicate {
+        session: Some(session),
+        ..Predicate::default()
+    };
+    let mut got = Vec::new();
+    let stats = d
+        .reader(TimeRange::all())
+        .unwrap()
+        .scan(Columns::ALL, &pred, |e| {
+            got.push(e.clone());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(got, want);
+    assert!(stats.blocks_skipped > stats.blocks_read, "{stats:?}");
+}

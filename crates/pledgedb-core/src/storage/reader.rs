@@ -211,6 +211,13 @@ impl Predicate {
         {
             return Ok(false);
         }
+        // Sessions have no summary of their own: the identity column is
+        // decoded (cheap next to a whole block) to rule the block out.
+        if let Some(s) = self.session
+            && !view.sessions()?.contains(&s.0)
+        {
+            return Ok(false);
+        }
         if let Some(c) = f.country
             && !view.may_have_country(c)?
         {
