@@ -68,6 +68,16 @@ pub trait Engine {
     fn compact(&mut self) -> Result<()>;
     fn dashboard(&self, domain: &str, first: Day, last: Day) -> Result<DashboardAnswer>;
     fn adhoc_scan(&self, domain: &str, first: Day, last: Day, page: &str) -> Result<ScanAnswer>;
+    /// The dashboard of events from one country (`country`: two-letter
+    /// code): visitors, page views, events, top pages, the country row and
+    /// the daily series, all of that country's events only.
+    fn filtered_dashboard(
+        &self,
+        domain: &str,
+        first: Day,
+        last: Day,
+        country: &str,
+    ) -> Result<DashboardAnswer>;
     /// Erases one visitor (named by its client id) and times it until the
     /// `marker` bytes, carried only by that visitor, are gone from disk.
     fn erase_visitor(

@@ -16,6 +16,7 @@
 //! run fails if the engines disagree on an answer. See `docs/benchmarks.md`.
 
 mod derive;
+mod domains;
 mod engine;
 mod pledge;
 mod redb_raw;
@@ -33,6 +34,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 const ENGINES: [&str; 3] = ["pledgedb", "sqlite", "redb"];
+
+/// The end of a row's label when only PledgeDB and SQLite answer it.
+const TWO: &str = "(PledgeDB and SQLite)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -172,6 +176,8 @@ struct All {
     pv: Vec<PvResult>,
     retention: Vec<RetentionResult>,
     mem: Option<(MemResult, MemResult)>,
+    /// PledgeDB and SQLite.
+    domains: Vec<domains::DomainsResult>,
 }
 
 fn parent(quick: bool) -> Result<bool> {
@@ -220,6 +226,9 @@ fn parent(quick: bool) -> Result<bool> {
         }
         for e in ENGINES {
             all.retention.push(r.run(e, "retention")?);
+        }
+        for e in ["pledgedb", "sqlite"] {
+            all.domains.push(r.run(e, "domains")?);
         }
         if sizes.mem_hits > 0 {
             let mem = r.run("pledgedb", "mem")?;
@@ -393,6 +402,53 @@ fn check(all: &All) -> Vec<Check> {
             p.adhoc.iter().map(|g| g.2).sum::<u64>()
         ),
     );
+    let (pf, sf, rf) = (&p.filtered, &s.filtered, &r.filtered);
+    push(
+        "filtered dashboard: same country, page views, events, pages and days",
+        p.filtered_country == s.filtered_country
+            && s.filtered_country == r.filtered_country
+            && pf.pageviews == sf.pageviews
+            && sf.pageviews == rf.pageviews
+            && pf.events == sf.events
+            && sf.events == rf.events
+            && pf.pageviews > 0
+            && keys(&pf.top_pages) == keys(&sf.top_pages)
+            && keys(&sf.top_pages) == keys(&rf.top_pages)
+            && daily_pv(pf) == daily_pv(sf)
+            && daily_pv(sf) == daily_pv(rf),
+        format!(
+            "{}: {} / {} / {} page views",
+            p.filtered_country, pf.pageviews, sf.pageviews, rf.pageviews
+        ),
+    );
+    push(
+        "filtered dashboard: visitors, PledgeDB HLL within 5% of exact; SQLite = redb",
+        close(pf.visitors, sf.visitors, 0.05) && sf.visitors == rf.visitors,
+        format!("{} / {} / {}", pf.visitors, sf.visitors, rf.visitors),
+    );
+    if let [pd, sd] = all.domains.as_slice() {
+        push(
+            "many domains: every domain listed, the same dashboard",
+            pd.open.domains_listed == u64::from(pd.domains)
+                && sd.open.domains_listed == u64::from(sd.domains)
+                && pd.open.dashboard_pageviews == u64::from(pd.days)
+                && sd.open.dashboard_pageviews == u64::from(sd.days),
+            format!(
+                "{} / {} domains, {} / {} page views",
+                pd.open.domains_listed,
+                sd.open.domains_listed,
+                pd.open.dashboard_pageviews,
+                sd.open.dashboard_pageviews
+            ),
+        );
+        push(
+            "many domains, PledgeDB: opening the directory opens no segment",
+            pd.open.open_segments == Some(0),
+            format!("{:?} open after listing", pd.open.open_segments),
+        );
+    } else {
+        push("many-domains runs", false, "missing results".into());
+    }
     let names = ["PledgeDB", "SQLite", "redb"];
     for (name, m) in names.iter().zip([p, s, r]) {
         push(
@@ -569,6 +625,39 @@ fn render(
             better: Better::Lower,
         },
         Row {
+            what: format!(
+                "Dashboard filtered on one country: metrics, top 10 pages, daily series, 30 days (ms, median of {})",
+                s.repeats
+            ),
+            vals: get(&|i| main.get(i).map(|x| x.filtered_ms)),
+            fmt: f2,
+            better: Better::Lower,
+        },
+        Row {
+            what: format!(
+                "Open a directory of {} domains × {} days and list its domains, fresh process (ms) {TWO}",
+                s.many_domains, s.many_days
+            ),
+            vals: get(&|i| all.domains.get(i).map(|x| x.open.open_ms)),
+            fmt: f1,
+            better: Better::Lower,
+        },
+        Row {
+            what: format!("Resident memory after that open, whole process (MiB) {TWO}"),
+            vals: get(&|i| all.domains.get(i).map(|x| mib(x.open.rss_after_open_kib))),
+            fmt: f1,
+            better: Better::Lower,
+        },
+        Row {
+            what: format!(
+                "Then the dashboard of one of those domains, {} days (ms) {TWO}",
+                s.many_days
+            ),
+            vals: get(&|i| all.domains.get(i).map(|x| x.open.dashboard_ms)),
+            fmt: f2,
+            better: Better::Lower,
+        },
+        Row {
             what: "Erasure of one visitor: call returns (ms)".into(),
             vals: get(&|i| main.get(i).map(|x| x.erase.returned.as_secs_f64() * 1e3)),
             fmt: f1,
@@ -641,7 +730,10 @@ fn render(
     );
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let cell = |v: Option<f64>| v.map_or_else(|| "never".to_string(), r.fmt);
+        // A row redb does not take part in shows a dash, not "never".
+        let two = r.what.ends_with(TWO);
+        let none = if two { "—" } else { "never" };
+        let cell = |v: Option<f64>| v.map_or_else(|| none.to_string(), r.fmt);
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} |",
@@ -650,7 +742,11 @@ fn render(
             cell(r.vals[1]),
             cell(r.vals[2]),
             ratio(r.vals[0], r.vals[1], r.better),
-            ratio(r.vals[0], r.vals[2], r.better)
+            if two {
+                "—".to_string()
+            } else {
+                ratio(r.vals[0], r.vals[2], r.better)
+            }
         );
     }
     let _ = writeln!(

@@ -5,6 +5,7 @@ use crate::engine::{
     Caller, DashboardAnswer, Engine, EraseClock, EraseTiming, Result, ScanAnswer, all_days,
     dir_bytes, top_by_pageviews,
 };
+use pledgedb::query::Agg;
 use pledgedb::{
     Clock, Config, Day, Db, Dimension, Hit, ManualClock, Query, Retention, TimeRange, VisitorRef,
 };
@@ -123,6 +124,56 @@ impl Engine for Pledge {
             events: m.events,
             top_pages: top_by_pageviews(pages, 10),
             top_countries: top_by_pageviews(countries, 10),
+            daily: all_days(first, last, &daily),
+        })
+    }
+
+    fn filtered_dashboard(
+        &self,
+        domain: &str,
+        first: Day,
+        last: Day,
+        country: &str,
+    ) -> Result<DashboardAnswer> {
+        // One pass: each day rolled up once from a projected scan of the
+        // country's blocks (sealed days included: a filter needs raw
+        // events), then metrics, pages, the country row and the daily
+        // series all read from those roll-ups.
+        let d = self.db.domain(domain)?;
+        let q = Query::days(pledgedb::DayRange::new(first, last)).filtered(pledgedb::Filters {
+            country: Some(pledgedb::Country::from_code(country)),
+            ..pledgedb::Filters::default()
+        });
+        let mut total = Agg::default();
+        let mut by: BTreeMap<Dimension, BTreeMap<String, Agg>> = BTreeMap::new();
+        let mut daily: BTreeMap<i32, (u64, u64)> = BTreeMap::new();
+        for (day, r, _) in d.day_rollups(&q)? {
+            total.merge(&r.totals);
+            daily.insert(day.0, (r.totals.pageviews, r.totals.visitors.estimate()));
+            for dim in [Dimension::Page, Dimension::Country] {
+                if let Some(values) = r.by.get(&dim) {
+                    let mine = by.entry(dim).or_default();
+                    for (k, a) in values {
+                        mine.entry(k.clone()).or_default().merge(a);
+                    }
+                }
+            }
+        }
+        let rows = |dim| -> Vec<(String, u64, u64)> {
+            by.get(&dim)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, a)| (k.clone(), a.pageviews, a.visitors.estimate()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(DashboardAnswer {
+            visitors: total.visitors.estimate(),
+            pageviews: total.pageviews,
+            events: total.events,
+            top_pages: top_by_pageviews(rows(Dimension::Page), 10),
+            top_countries: top_by_pageviews(rows(Dimension::Country), 10),
             daily: all_days(first, last, &daily),
         })
     }

@@ -192,47 +192,21 @@ impl Engine for RedbRaw {
     }
 
     fn dashboard(&self, domain: &str, first: Day, last: Day) -> Result<DashboardAnswer> {
-        let mut total = Acc::default();
-        let mut events = 0u64;
-        let mut pages: HashMap<String, Acc> = HashMap::new();
-        let mut countries: HashMap<String, Acc> = HashMap::new();
-        let mut days: BTreeMap<i32, Acc> = BTreeMap::new();
-        self.scan(domain, first.start().0, last.end().0, |ts, e| {
-            let pv = e.kind.code() == 0;
-            events += 1;
-            total.add(pv, e.visitor);
-            if pv {
-                match pages.get_mut(e.path) {
-                    Some(a) => a.add(true, e.visitor),
-                    None => pages
-                        .entry(e.path.to_string())
-                        .or_default()
-                        .add(true, e.visitor),
-                }
-            }
-            let c = std::str::from_utf8(&e.country).unwrap_or("ZZ");
-            match countries.get_mut(c) {
-                Some(a) => a.add(pv, e.visitor),
-                None => countries
-                    .entry(c.to_string())
-                    .or_default()
-                    .add(pv, e.visitor),
-            }
-            let day = ts.div_euclid(pledgedb::MS_PER_DAY) as i32;
-            days.entry(day).or_default().add(pv, e.visitor);
-        })?;
-        let daily: BTreeMap<i32, (u64, u64)> = days
-            .into_iter()
-            .map(|(d, a)| (d, (a.pageviews, a.visitors.len() as u64)))
-            .collect();
-        Ok(DashboardAnswer {
-            visitors: total.visitors.len() as u64,
-            pageviews: total.pageviews,
-            events,
-            top_pages: top_by_pageviews(rows(pages), 10),
-            top_countries: top_by_pageviews(rows(countries), 10),
-            daily: all_days(first, last, &daily),
-        })
+        self.dashboard_of(domain, first, last, None)
+    }
+
+    fn filtered_dashboard(
+        &self,
+        domain: &str,
+        first: Day,
+        last: Day,
+        country: &str,
+    ) -> Result<DashboardAnswer> {
+        let code: [u8; 2] = country
+            .as_bytes()
+            .try_into()
+            .map_err(|_| "a country is two letters")?;
+        self.dashboard_of(domain, first, last, Some(code))
     }
 
     fn adhoc_scan(&self, domain: &str, first: Day, last: Day, page: &str) -> Result<ScanAnswer> {
@@ -307,5 +281,61 @@ impl Engine for RedbRaw {
 
     fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+impl RedbRaw {
+    /// The dashboard of every event, or of one country's.
+    fn dashboard_of(
+        &self,
+        domain: &str,
+        first: Day,
+        last: Day,
+        country: Option<[u8; 2]>,
+    ) -> Result<DashboardAnswer> {
+        let mut total = Acc::default();
+        let mut events = 0u64;
+        let mut pages: HashMap<String, Acc> = HashMap::new();
+        let mut countries: HashMap<String, Acc> = HashMap::new();
+        let mut days: BTreeMap<i32, Acc> = BTreeMap::new();
+        self.scan(domain, first.start().0, last.end().0, |ts, e| {
+            if country.is_some_and(|c| c != e.country) {
+                return;
+            }
+            let pv = e.kind.code() == 0;
+            events += 1;
+            total.add(pv, e.visitor);
+            if pv {
+                match pages.get_mut(e.path) {
+                    Some(a) => a.add(true, e.visitor),
+                    None => pages
+                        .entry(e.path.to_string())
+                        .or_default()
+                        .add(true, e.visitor),
+                }
+            }
+            let c = std::str::from_utf8(&e.country).unwrap_or("ZZ");
+            match countries.get_mut(c) {
+                Some(a) => a.add(pv, e.visitor),
+                None => countries
+                    .entry(c.to_string())
+                    .or_default()
+                    .add(pv, e.visitor),
+            }
+            let day = ts.div_euclid(pledgedb::MS_PER_DAY) as i32;
+            days.entry(day).or_default().add(pv, e.visitor);
+        })?;
+        let daily: BTreeMap<i32, (u64, u64)> = days
+            .into_iter()
+            .map(|(d, a)| (d, (a.pageviews, a.visitors.len() as u64)))
+            .collect();
+        Ok(DashboardAnswer {
+            visitors: total.visitors.len() as u64,
+            pageviews: total.pageviews,
+            events,
+            top_pages: top_by_pageviews(rows(pages), 10),
+            top_countries: top_by_pageviews(rows(countries), 10),
+            daily: all_days(first, last, &daily),
+        })
     }
 }

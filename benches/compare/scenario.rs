@@ -41,6 +41,10 @@ pub struct Sizes {
     pub repeats: usize,
     /// Hits of the memory check (0: skipped).
     pub mem_hits: usize,
+    /// Many-domains directory: this many sites ...
+    pub many_domains: u32,
+    /// ... with this many day segments each.
+    pub many_days: u32,
 }
 
 impl Sizes {
@@ -55,6 +59,8 @@ impl Sizes {
                 retention_visitors: 10,
                 repeats: 3,
                 mem_hits: 0,
+                many_domains: 20,
+                many_days: 10,
             }
         } else {
             Sizes {
@@ -66,6 +72,8 @@ impl Sizes {
                 retention_visitors: 200,
                 repeats: 3,
                 mem_hits: 10_000_000,
+                many_domains: 1_000,
+                many_days: 90,
             }
         }
     }
@@ -279,6 +287,10 @@ pub struct MainResult {
     pub adhoc_ms: f64,
     pub adhoc_page: String,
     pub adhoc: Vec<(String, u8, u64)>,
+    /// The dashboard filtered on one country (the largest).
+    pub filtered_country: String,
+    pub filtered_ms: f64,
+    pub filtered: DashboardAnswer,
     pub marker_on_disk_before: bool,
     pub erase: EraseTiming,
     pub peak_rss_kib: u64,
@@ -336,6 +348,21 @@ pub fn run_main(engine: &str, dir: &Path, geo: &Path, s: &Sizes) -> Result<MainR
     r.adhoc_ms = median_ms(times);
     r.phases.push(("ad-hoc scan".into(), peak_rss_kib()));
     r.adhoc = adhoc.into_iter().map(|((c, d), n)| (c, d, n)).collect();
+
+    r.filtered_country = r
+        .dashboard
+        .top_countries
+        .first()
+        .map(|c| c.0.clone())
+        .ok_or("no country to filter on")?;
+    let mut times = Vec::new();
+    for _ in 0..s.repeats {
+        let t = Instant::now();
+        r.filtered = e.filtered_dashboard(MARKER_DOMAIN, first, last, &r.filtered_country)?;
+        times.push(t.elapsed());
+    }
+    r.filtered_ms = median_ms(times);
+    r.phases.push(("filtered dashboard".into(), peak_rss_kib()));
 
     r.marker_on_disk_before = crate::engine::dir_contains(e.dir(), MARKER_PATH.as_bytes())?;
     r.erase = e.erase_visitor(MARKER_DOMAIN, MARKER_CLIENT, MARKER_PATH.as_bytes())?;
@@ -637,6 +664,12 @@ pub fn child(args: &[String]) -> Result<()> {
         "retention" => serde_json::to_string(&run_retention(engine, &dir, &geo, &sizes)?)?,
         "mem" => serde_json::to_string(&run_mem(&dir, &geo, &sizes, false)?)?,
         "gen" => serde_json::to_string(&run_mem(&dir, &geo, &sizes, true)?)?,
+        "domains" => {
+            serde_json::to_string(&crate::domains::run_domains(engine, &dir, &geo, &sizes)?)?
+        }
+        "domains-open" => {
+            serde_json::to_string(&crate::domains::run_open(engine, &dir, &geo, &sizes)?)?
+        }
         other => return Err(format!("unknown scenario {other}").into()),
     };
     std::fs::write(out, json)?;

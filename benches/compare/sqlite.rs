@@ -252,6 +252,20 @@ impl Sqlite {
         })
     }
 
+    /// Every domain's name.
+    pub fn domain_names(&self) -> Result<Vec<String>> {
+        let mut s = self
+            .w
+            .conn
+            .prepare("SELECT name FROM domains ORDER BY name")?;
+        let rows = s.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
     fn domain(&self, name: &str) -> Result<i64> {
         self.w
             .conn
@@ -301,67 +315,17 @@ impl Engine for Sqlite {
     }
 
     fn dashboard(&self, domain: &str, first: Day, last: Day) -> Result<DashboardAnswer> {
-        let d = self.domain(domain)?;
-        let c = &self.w.conn;
-        let (a, b) = (first.0, last.0);
-        let (visitors, pageviews, events): (i64, i64, i64) = c
-            .prepare_cached(
-                "SELECT COUNT(DISTINCT NULLIF(visitor, 0)), COALESCE(SUM(type = 0), 0), COUNT(*) \
-                 FROM events WHERE domain = ?1 AND day BETWEEN ?2 AND ?3",
-            )?
-            .query_row(params![d, a, b], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        let rows3 = |sql: &str| -> Result<Vec<(String, u64, u64)>> {
-            let mut s = c.prepare_cached(sql)?;
-            let rows = s.query_map(params![d, a, b], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for r in rows {
-                let (k, pv, v) = r?;
-                out.push((k, pv as u64, v as u64));
-            }
-            Ok(out)
-        };
-        let top_pages = rows3(
-            "SELECT path, COUNT(*) AS pv, COUNT(DISTINCT NULLIF(visitor, 0)) FROM events \
-             WHERE domain = ?1 AND day BETWEEN ?2 AND ?3 AND type = 0 \
-             GROUP BY path ORDER BY pv DESC, path LIMIT 10",
-        )?;
-        let top_countries = rows3(
-            "SELECT country, SUM(type = 0) AS pv, COUNT(DISTINCT NULLIF(visitor, 0)) FROM events \
-             WHERE domain = ?1 AND day BETWEEN ?2 AND ?3 \
-             GROUP BY country ORDER BY pv DESC, country LIMIT 10",
-        )?;
-        let mut daily = BTreeMap::new();
-        {
-            let mut s = c.prepare_cached(
-                "SELECT day, SUM(type = 0), COUNT(DISTINCT NULLIF(visitor, 0)) FROM events \
-                 WHERE domain = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY day",
-            )?;
-            let rows = s.query_map(params![d, a, b], |r| {
-                Ok((
-                    r.get::<_, i32>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
-            for r in rows {
-                let (day, pv, v) = r?;
-                daily.insert(day, (pv as u64, v as u64));
-            }
-        }
-        Ok(DashboardAnswer {
-            visitors: visitors as u64,
-            pageviews: pageviews as u64,
-            events: events as u64,
-            top_pages,
-            top_countries,
-            daily: all_days(first, last, &daily),
-        })
+        self.dashboard_of(domain, first, last, None)
+    }
+
+    fn filtered_dashboard(
+        &self,
+        domain: &str,
+        first: Day,
+        last: Day,
+        country: &str,
+    ) -> Result<DashboardAnswer> {
+        self.dashboard_of(domain, first, last, Some(country))
     }
 
     fn adhoc_scan(&self, domain: &str, first: Day, last: Day, page: &str) -> Result<ScanAnswer> {
@@ -438,5 +402,86 @@ impl Engine for Sqlite {
 
     fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+impl Sqlite {
+    /// The dashboard of every event, or of one country's.
+    fn dashboard_of(
+        &self,
+        domain: &str,
+        first: Day,
+        last: Day,
+        country: Option<&str>,
+    ) -> Result<DashboardAnswer> {
+        let d = self.domain(domain)?;
+        let c = &self.w.conn;
+        // One country: the same statements with one more condition (the
+        // country is a checked two-letter code, bound as a parameter).
+        let (cond, code) = match country {
+            Some(k) => (" AND country = ?4", k.to_string()),
+            None => (" AND ?4 = ?4", String::new()),
+        };
+        let (a, b) = (first.0, last.0);
+        let (visitors, pageviews, events): (i64, i64, i64) = c
+            .prepare_cached(&format!(
+                "SELECT COUNT(DISTINCT NULLIF(visitor, 0)), COALESCE(SUM(type = 0), 0), COUNT(*) \
+                 FROM events WHERE domain = ?1 AND day BETWEEN ?2 AND ?3{cond}"
+            ))?
+            .query_row(params![d, a, b, code], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        let rows3 = |sql: &str| -> Result<Vec<(String, u64, u64)>> {
+            let mut s = c.prepare_cached(sql)?;
+            let rows = s.query_map(params![d, a, b, code], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (k, pv, v) = r?;
+                out.push((k, pv as u64, v as u64));
+            }
+            Ok(out)
+        };
+        let top_pages = rows3(&format!(
+            "SELECT path, COUNT(*) AS pv, COUNT(DISTINCT NULLIF(visitor, 0)) FROM events \
+             WHERE domain = ?1 AND day BETWEEN ?2 AND ?3 AND type = 0{cond} \
+             GROUP BY path ORDER BY pv DESC, path LIMIT 10"
+        ))?;
+        let top_countries = rows3(&format!(
+            "SELECT country, SUM(type = 0) AS pv, COUNT(DISTINCT NULLIF(visitor, 0)) FROM events \
+             WHERE domain = ?1 AND day BETWEEN ?2 AND ?3{cond} \
+             GROUP BY country ORDER BY pv DESC, country LIMIT 10"
+        ))?;
+        let mut daily = BTreeMap::new();
+        {
+            let mut s = c.prepare_cached(&format!(
+                "SELECT day, SUM(type = 0), COUNT(DISTINCT NULLIF(visitor, 0)) FROM events \
+                 WHERE domain = ?1 AND day BETWEEN ?2 AND ?3{cond} GROUP BY day"
+            ))?;
+            let rows = s.query_map(params![d, a, b, code], |r| {
+                Ok((
+                    r.get::<_, i32>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            for r in rows {
+                let (day, pv, v) = r?;
+                daily.insert(day, (pv as u64, v as u64));
+            }
+        }
+        Ok(DashboardAnswer {
+            visitors: visitors as u64,
+            pageviews: pageviews as u64,
+            events: events as u64,
+            top_pages,
+            top_countries,
+            daily: all_days(first, last, &daily),
+        })
     }
 }

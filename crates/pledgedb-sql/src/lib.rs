@@ -39,7 +39,11 @@
 //! `ts >= '2026-03-02'` means from midnight, and `'2026-03-02 14:00+01:00'`
 //! is accepted. Comparisons (`=`, `<`, `<=`, `>`, `>=`, `BETWEEN`, `IN`) of
 //! `day` or `ts` with literals, joined by `AND`/`OR`, choose the days read:
-//! the scan opens only the segment files of those days.
+//! the scan opens only the segment files of those days. A raw-event scan
+//! decodes only the columns the statement references, and `=` or `IN`
+//! with text literals on `type`, `path`, `country`, `device`, `browser` or
+//! `referrer`, joined by `AND` at the top of `WHERE`, also skip the blocks
+//! that cannot hold a match (the filter still runs on every row).
 //!
 //! `daily`, `forms` and `form_fields` cover the days named by `WHERE day`;
 //! without a bound, [`ExecuteOptions::today`] gives the 30 days ending
@@ -71,6 +75,7 @@ mod error;
 mod exec;
 mod expr;
 mod plan;
+mod pushdown;
 mod range;
 mod sources;
 mod tables;

@@ -1,6 +1,12 @@
 //! Feeding a table's rows to the sink: raw scans of the days the `WHERE`
 //! clause allows, visits grouped from a scan, form analytics, and the
 //! daily roll-ups. Also `EXPLAIN`.
+//!
+//! Raw scans go through the engine's Reader: they decode only the columns
+//! the statement references and hand it the `WHERE` clause's equalities
+//! (`pushdown.rs`); an unordered `LIMIT` stops the scan. Visits are the
+//! engine's own (`pledgedb_core::query::visit`), so this table agrees with
+//! roll-ups and `Domain::sessions`.
 
 use crate::error::Result;
 use crate::exec::Sink;
@@ -9,11 +15,11 @@ use crate::range::{Bounds, label};
 use crate::tables::{Kind, TableDef, event_rows, session_value, text_or_null, visitor_value};
 use crate::value::{ColumnType, Value};
 use crate::{Column, ExecuteOptions, ResultSet};
-use pledgedb_core::{
-    Country, Day, DayRange, Device, Domain, Event, EventKind, Metrics, Query, SessionId, Source,
-    Text, Timestamp, VisitorId,
-};
-use std::collections::{BTreeMap, HashMap};
+use pledgedb_core::domain::reader::Predicate;
+use pledgedb_core::query::visit::{Visit, Visits};
+use pledgedb_core::{Day, DayRange, Domain, Metrics, Query, Source};
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 /// What answered a query.
 pub(crate) struct Answer {
@@ -87,15 +93,23 @@ fn scan(domain: &Domain, t: &TableDef, plan: &Plan, sink: &mut Sink<'_>) -> Resu
             "nothing read: the WHERE clause allows no day".into(),
         ));
     }
+    // Only the columns the statement references are decoded, and blocks
+    // the WHERE clause's equalities rule out are skipped.
+    let columns = crate::pushdown::columns(t, &plan.needed);
+    let pred = crate::pushdown::predicate(t, plan.filter.as_ref());
     let mut buf = Vec::with_capacity(t.cols.len());
-    domain.scan(plan.bounds.time_range(), |e| {
-        if sink.stopped() {
-            return;
-        }
-        if let Err(err) = event_rows(t, e, &plan.needed, &mut buf, &mut |row| sink.push(row)) {
-            sink.fail(err);
-        }
-    })?;
+    domain
+        .reader(plan.bounds.time_range())?
+        .scan(columns, &pred, |e| {
+            if let Err(err) = event_rows(t, e, &plan.needed, &mut buf, &mut |row| sink.push(row)) {
+                sink.fail(err);
+            }
+            if sink.stopped() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
     Ok(answer(format!(
         "raw scan of {}, {} (only the segment files of those days are opened)",
         t.name,
@@ -103,83 +117,32 @@ fn scan(domain: &Domain, t: &TableDef, plan: &Plan, sink: &mut Sink<'_>) -> Resu
     )))
 }
 
-/// One visit while its events stream in.
-struct Visit {
-    visitor: VisitorId,
-    start: Timestamp,
-    end: Timestamp,
-    pageviews: u64,
-    events: u64,
-    first_path: Text,
-    exit_page: Text,
-    /// First page view: time, path, referrer.
-    entry: Option<(Timestamp, Text, Text)>,
-    country: Country,
-    device: Device,
-    browser: Text,
-}
-
-impl Visit {
-    fn new(e: &Event) -> Visit {
-        Visit {
-            visitor: e.visitor,
-            start: e.ts,
-            end: e.ts,
-            pageviews: 0,
-            events: 0,
-            first_path: e.path.clone(),
-            exit_page: e.path.clone(),
-            entry: None,
-            country: e.country,
-            device: e.device,
-            browser: e.browser.clone(),
-        }
-    }
-
-    fn add(&mut self, e: &Event) {
-        self.events += 1;
-        if let EventKind::PageView { referrer, .. } = &e.kind {
-            self.pageviews += 1;
-            if self.entry.as_ref().is_none_or(|(ts, _, _)| e.ts < *ts) {
-                self.entry = Some((e.ts, e.path.clone(), referrer.clone()));
-            }
-        }
-        if e.ts < self.start {
-            self.start = e.ts;
-            self.first_path = e.path.clone();
-            self.country = e.country;
-            self.device = e.device;
-            self.browser = e.browser.clone();
-        }
-        if e.ts >= self.end {
-            self.end = e.ts;
-            self.exit_page = e.path.clone();
-        }
-    }
-
-    fn row(&self, session: SessionId) -> Vec<Value> {
-        let (entry_page, referrer) = match &self.entry {
-            Some((_, path, referrer)) => (path.to_string(), text_or_null(referrer.as_str())),
-            None => (self.first_path.to_string(), Value::Null),
-        };
-        vec![
-            session_value(session),
-            visitor_value(self.visitor),
-            Value::Text(self.start.day().to_string()),
-            Value::Text(self.start.to_string()),
-            Value::Text(self.end.to_string()),
-            Value::Int(self.end.millis().saturating_sub(self.start.millis())),
-            int(self.pageviews),
-            int(self.events),
-            Value::Text(entry_page),
-            Value::Text(self.exit_page.to_string()),
-            referrer,
-            Value::Text(self.country.as_str().to_string()),
-            Value::Text(self.device.as_str().to_string()),
-            Value::Text(self.browser.to_string()),
-            Value::Bool(self.pageviews == 1),
-        ]
-    }
+/// The `sessions` row of one visit (query/visit.rs defines a visit, for
+/// roll-ups, `Domain::sessions` and this table alike).
+fn visit_row(v: &Visit) -> Vec<Value> {
+    let l = v.landing();
+    let referrer = if v.entry.is_some() {
+        text_or_null(l.referrer.as_str())
+    } else {
+        Value::Null
+    };
+    vec![
+        session_value(v.session),
+        visitor_value(v.visitor),
+        Value::Text(v.start.day().to_string()),
+        Value::Text(v.start.to_string()),
+        Value::Text(v.end.to_string()),
+        int(v.duration_ms()),
+        int(v.pageviews),
+        int(v.events),
+        Value::Text(l.path.to_string()),
+        Value::Text(v.exit_page.to_string()),
+        referrer,
+        Value::Text(l.country.as_str().to_string()),
+        Value::Text(l.device.as_str().to_string()),
+        Value::Text(l.browser.to_string()),
+        Value::Bool(v.bounced()),
+    ]
 }
 
 fn sessions(domain: &Domain, plan: &Plan, sink: &mut Sink<'_>) -> Result<Answer> {
@@ -190,31 +153,30 @@ fn sessions(domain: &Domain, plan: &Plan, sink: &mut Sink<'_>) -> Result<Answer>
     }
     // One extra day either side, so visits crossing midnight are whole.
     let read = plan.bounds.widen(1);
-    let mut visits: HashMap<SessionId, Visit> = HashMap::new();
-    domain.scan(read.time_range(), |e| {
-        if sink.stopped() || e.session == SessionId(0) {
-            return;
-        }
-        match visits.get_mut(&e.session) {
-            Some(v) => v.add(e),
-            None => {
-                if let Err(err) = sink.hold(1) {
-                    sink.fail(err);
-                    return;
-                }
-                let mut v = Visit::new(e);
-                v.add(e);
-                visits.insert(e.session, v);
+    let mut visits = Visits::new();
+    domain.reader(read.time_range())?.scan(
+        pledgedb_core::query::replay::SESSION_COLUMNS,
+        &Predicate::all(),
+        |e| {
+            if visits.add(e)
+                && let Err(err) = sink.hold(1)
+            {
+                sink.fail(err);
             }
-        }
-    })?;
-    let mut all: Vec<(SessionId, Visit)> = visits.into_iter().collect();
-    all.sort_by(|a, b| a.1.start.cmp(&b.1.start).then(a.0.cmp(&b.0)));
-    for (id, v) in &all {
+            if sink.stopped() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )?;
+    let mut all: Vec<Visit> = visits.into_visits().collect();
+    all.sort_by(|a, b| a.start.cmp(&b.start).then(a.session.cmp(&b.session)));
+    for v in &all {
         if sink.stopped() {
             break;
         }
-        sink.push(&v.row(*id))?;
+        sink.push(&visit_row(v))?;
     }
     Ok(answer(format!(
         "raw scan grouped into visits, {} (read with one extra day either side)",

@@ -216,3 +216,29 @@ impl ErasedFilter<'_> {
         self.active && (self.visitor_erased(e.visitor) || self.session_erased(e.session))
     }
 }
+
+impl crate::storage::reader::Visibility for DomainShared {
+    fn gone(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
+    }
+
+    fn any_hidden(&self) -> bool {
+        self.has_tombstones()
+    }
+
+    fn visitor_hidden(&self, v: VisitorId) -> bool {
+        self.tombstones
+            .read()
+            .contains_key(&self.secret.visitor_tag(v))
+    }
+
+    fn session_hidden(&self, s: SessionId) -> bool {
+        self.tombstones
+            .read()
+            .contains_key(&self.secret.session_tag(s))
+    }
+
+    fn visitor_tag(&self, v: VisitorId) -> EraseTag {
+        self.secret.visitor_tag(v)
+    }
+}

@@ -6,9 +6,10 @@
 //! ([`Domain::submissions`]).
 
 use super::DayRange;
+use crate::domain::reader::{Columns, Predicate};
 use crate::domain::{Domain, TimeRange};
 use crate::error::ReadError;
-use crate::event::{Event, EventKind, KeyKind, SessionId, SubmittedField};
+use crate::event::{Event, EventKind, EventType, KeyKind, SessionId, SubmittedField};
 use crate::text::Text;
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -93,6 +94,18 @@ fn form_of(e: &Event) -> Option<&str> {
     }
 }
 
+/// What form analytics decode: the visit and the form events' detail.
+pub const FORM_COLUMNS: Columns = Columns::SESSION.union(Columns::DETAIL);
+
+/// The event types form analytics read: blocks without any are skipped.
+pub const FORM_TYPES: [EventType; 5] = [
+    EventType::FormView,
+    EventType::FieldFocus,
+    EventType::Keystroke,
+    EventType::FieldBlur,
+    EventType::FormSubmit,
+];
+
 fn range_of(days: DayRange) -> TimeRange {
     TimeRange::new(days.first.start(), days.last.end())
 }
@@ -108,7 +121,11 @@ impl Domain {
         let mut by_session: HashMap<SessionId, Vec<Event>> = HashMap::new();
         let mut reports: BTreeMap<String, FormReport> = BTreeMap::new();
         let mut fields: BTreeMap<(String, String), FieldReport> = BTreeMap::new();
-        self.scan(range_of(days), |e| {
+        let pred = Predicate {
+            types: Some(FORM_TYPES.to_vec()),
+            ..Predicate::default()
+        };
+        self.scan_where(range_of(days), FORM_COLUMNS, &pred, |e| {
             let Some(f) = form_of(e) else { return };
             if form.is_some_and(|want| want != f) {
                 return;
@@ -172,7 +189,11 @@ impl Domain {
         form: Option<&str>,
     ) -> Result<Vec<Submission>, ReadError> {
         let mut out = Vec::new();
-        self.scan(range_of(days), |e| {
+        let pred = Predicate {
+            types: Some(vec![EventType::FormSubmit]),
+            ..Predicate::default()
+        };
+        self.scan_where(range_of(days), FORM_COLUMNS, &pred, |e| {
             if let EventKind::FormSubmit { form: f, fields } = &e.kind
                 && form.is_none_or(|want| want == f.as_str())
             {

@@ -8,6 +8,7 @@ pub mod forms;
 pub use crate::rollup::hll;
 pub mod replay;
 pub use crate::rollup;
+pub use crate::rollup::visit;
 
 use crate::domain::Domain;
 use crate::error::{ReadError, StorageError};

@@ -5,13 +5,15 @@
 //! were not sensitive.
 
 use super::DayRange;
+use super::visit::{Visit, Visits};
+use crate::domain::reader::{AnyOf, Columns, Predicate};
 use crate::domain::{Domain, TimeRange};
 use crate::error::ReadError;
 use crate::event::{Country, Device, EventKind, EventType, PropValue, SessionId, VisitorId};
 use crate::text::Text;
 use crate::time::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The character that stands for every keystroke in a replay.
 pub const KEY_MASK: char = '•';
@@ -46,15 +48,50 @@ pub struct SessionSummary {
     pub pageviews: u64,
     /// All events.
     pub events: u64,
-    /// First page viewed (or first page of any event).
+    /// `end - start`, in milliseconds.
+    pub duration_ms: u64,
+    /// Exactly one page view.
+    pub bounced: bool,
+    /// Page of the first page view (of the first event if none).
     pub entry_page: Text,
-    /// Last page seen.
+    /// Page of the last event.
     pub exit_page: Text,
-    /// Country of the first event.
+    /// Country of the first page view (of the first event if none).
     pub country: Country,
-    /// Device of the first event.
+    /// Device of the first page view (of the first event if none).
     pub device: Device,
 }
+
+impl SessionSummary {
+    /// The summary of one visit (query/visit.rs defines it).
+    #[must_use]
+    pub fn of(v: &Visit) -> SessionSummary {
+        let l = v.landing();
+        SessionSummary {
+            session: v.session,
+            visitor: v.visitor,
+            start: v.start,
+            end: v.end,
+            pageviews: v.pageviews,
+            events: v.events,
+            duration_ms: v.duration_ms(),
+            bounced: v.bounced(),
+            entry_page: l.path.clone(),
+            exit_page: v.exit_page.clone(),
+            country: l.country,
+            device: l.device,
+        }
+    }
+}
+
+/// What `sessions()` decodes: what a visit is made of, no detail.
+pub const SESSION_COLUMNS: Columns = Columns::ROLLUP;
+
+/// What `replay()` decodes: every column (a step describes its detail).
+pub const REPLAY_COLUMNS: Columns = Columns::ALL;
+
+/// What `heatmap()` decodes: the page and the click coordinates (detail).
+pub const HEATMAP_COLUMNS: Columns = Columns::PATH.union(Columns::DETAIL);
 
 /// Clicks in one cell of a heatmap. Edges are 64-bit: the cell of a click
 /// at `i32::MIN` may start below it.
@@ -125,10 +162,12 @@ impl Domain {
             ));
         }
         let mut events = Vec::new();
-        self.scan(TimeRange::all(), |e| {
-            if e.session == session {
-                events.push(e.clone());
-            }
+        let pred = Predicate {
+            session: Some(session),
+            ..Predicate::default()
+        };
+        self.scan_where(TimeRange::all(), REPLAY_COLUMNS, &pred, |e| {
+            events.push(e.clone());
         })?;
         events.sort_by_key(|e| e.ts);
         let t0 = events.first().map_or(0, |e| e.ts.0);
@@ -146,40 +185,19 @@ impl Domain {
 
     /// The visits of a range of days, most recent first, at most `limit`.
     pub fn sessions(&self, days: DayRange, limit: usize) -> Result<Vec<SessionSummary>, ReadError> {
-        let mut map: HashMap<SessionId, SessionSummary> = HashMap::new();
-        self.scan(TimeRange::new(days.first.start(), days.last.end()), |e| {
-            if e.session == SessionId(0) {
-                return;
-            }
-            let is_pv = matches!(e.kind, EventKind::PageView { .. });
-            let s = map.entry(e.session).or_insert_with(|| SessionSummary {
-                session: e.session,
-                visitor: e.visitor,
-                start: e.ts,
-                end: e.ts,
-                pageviews: 0,
-                events: 0,
-                entry_page: e.path.clone(),
-                exit_page: e.path.clone(),
-                country: e.country,
-                device: e.device,
-            });
-            s.events += 1;
-            if is_pv {
-                s.pageviews += 1;
-            }
-            if e.ts < s.start {
-                s.start = e.ts;
-                s.entry_page = e.path.clone();
-                s.country = e.country;
-                s.device = e.device;
-            }
-            if e.ts >= s.end {
-                s.end = e.ts;
-                s.exit_page = e.path.clone();
-            }
-        })?;
-        let mut v: Vec<SessionSummary> = map.into_values().collect();
+        let mut visits = Visits::new();
+        self.scan_where(
+            TimeRange::new(days.first.start(), days.last.end()),
+            SESSION_COLUMNS,
+            &Predicate::all(),
+            |e| {
+                visits.add(e);
+            },
+        )?;
+        let mut v: Vec<SessionSummary> = visits
+            .into_visits()
+            .map(|v| SessionSummary::of(&v))
+            .collect();
         v.sort_by(|a, b| b.start.cmp(&a.start).then(a.session.cmp(&b.session)));
         v.truncate(limit);
         Ok(v)
@@ -203,13 +221,24 @@ impl Domain {
         let cell = i64::from(cell_px);
         let edge = |v: i32| i64::from(v).div_euclid(cell) * cell;
         let mut cells: BTreeMap<(i64, i64), u64> = BTreeMap::new();
-        self.scan(TimeRange::new(days.first.start(), days.last.end()), |e| {
-            if let EventKind::Click { x, y, .. } = e.kind
-                && e.path.as_str() == page
-            {
-                *cells.entry((edge(x), edge(y))).or_default() += 1;
-            }
-        })?;
+        // Only clicks on the page: blocks without either are skipped.
+        let pred = Predicate {
+            types: Some(vec![EventType::Click]),
+            any_of: vec![AnyOf::Path(vec![page.to_string()])],
+            ..Predicate::default()
+        };
+        self.scan_where(
+            TimeRange::new(days.first.start(), days.last.end()),
+            HEATMAP_COLUMNS,
+            &pred,
+            |e| {
+                if let EventKind::Click { x, y, .. } = e.kind
+                    && e.path.as_str() == page
+                {
+                    *cells.entry((edge(x), edge(y))).or_default() += 1;
+                }
+            },
+        )?;
         let mut v: Vec<HeatCell> = cells
             .into_iter()
             .map(|((x, y), clicks)| HeatCell { x, y, clicks })

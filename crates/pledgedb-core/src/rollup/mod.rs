@@ -25,12 +25,15 @@
 
 pub mod hll;
 mod range;
+pub mod visit;
 
 use crate::event::{Event, EventKind, SessionId, VisitorId};
+use crate::text::Text;
 use hll::Hll;
 pub use range::{DayRange, Filters};
+use visit::{Landing, Visits};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A breakdown dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -188,28 +191,20 @@ pub fn fold_rare(r: &mut DayRollup, k: u32) {
     }
 }
 
-struct Visit<'a> {
-    first: i64,
-    last: i64,
-    pageviews: u64,
-    visitor: VisitorId,
-    entry: Option<&'a Event>,
-    pages: Vec<&'a str>,
-}
-
 /// A visit with at least one page view, ready to be counted.
-struct Finished<'a> {
+struct Finished {
     pageviews: u64,
-    duration: i64,
+    duration: u64,
     visitor: VisitorId,
-    entry: &'a Event,
-    pages: Vec<&'a str>,
+    entry: Landing,
+    pages: Vec<Text>,
 }
 
-fn referrer_of(e: &Event) -> &str {
-    match &e.kind {
-        EventKind::PageView { referrer, .. } if !referrer.is_empty() => referrer.as_str(),
-        _ => DIRECT,
+fn referrer_of(l: &Landing) -> &str {
+    if l.referrer.is_empty() {
+        DIRECT
+    } else {
+        l.referrer.as_str()
     }
 }
 
@@ -217,7 +212,7 @@ fn referrer_of(e: &Event) -> &str {
 #[must_use]
 pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
     let mut r = DayRollup::default();
-    let mut visits: HashMap<SessionId, Visit<'a>> = HashMap::new();
+    let mut visits = Visits::new();
     let mut anonymous_pageviews: Vec<&'a Event> = Vec::new();
     for e in events {
         let is_pv = matches!(e.kind, EventKind::PageView { .. });
@@ -255,32 +250,17 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
             }
             continue;
         }
-        let v = visits.entry(e.session).or_insert(Visit {
-            first: e.ts.0,
-            last: e.ts.0,
-            pageviews: 0,
-            visitor: e.visitor,
-            entry: None,
-            pages: Vec::new(),
-        });
-        v.first = v.first.min(e.ts.0);
-        v.last = v.last.max(e.ts.0);
-        if is_pv {
-            v.pageviews += 1;
-            if v.entry.is_none_or(|x| e.ts < x.ts) {
-                v.entry = Some(e);
-            }
-            if !v.pages.contains(&e.path.as_str()) {
-                v.pages.push(e.path.as_str());
-            }
-        }
+        visits.add(e);
     }
-    let mut all: Vec<Finished<'a>> = visits
-        .into_values()
+    // One definition of a visit (query/visit.rs): a session with a page
+    // view; entry = its first page view.
+    let mut all: Vec<Finished> = visits
+        .into_visits()
         .filter_map(|v| {
+            let duration = v.duration_ms();
             v.entry.map(|entry| Finished {
                 pageviews: v.pageviews,
-                duration: v.last.saturating_sub(v.first),
+                duration,
                 visitor: v.visitor,
                 entry,
                 pages: v.pages,
@@ -292,8 +272,8 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
             pageviews: 1,
             duration: 0,
             visitor: VisitorId::ANONYMOUS,
-            entry: e,
-            pages: vec![e.path.as_str()],
+            entry: Landing::of(e),
+            pages: vec![e.path.clone()],
         });
     }
     for Finished {
@@ -305,7 +285,6 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
     } in all
     {
         let bounce = u64::from(pageviews == 1);
-        let duration = u64::try_from(duration).unwrap_or(0);
         r.totals.visits += 1;
         r.totals.bounces += bounce;
         r.totals.duration_ms += duration;
@@ -321,7 +300,7 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
         }
         for (dim, key) in [
             (Dimension::EntryPage, entry.path.as_str()),
-            (Dimension::Referrer, referrer_of(entry)),
+            (Dimension::Referrer, referrer_of(&entry)),
         ] {
             let a = r.slot(dim, key);
             a.visits += 1;
@@ -332,8 +311,8 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
                 a.visitors.insert(visitor.0);
             }
         }
-        for page in pages {
-            let a = r.slot(Dimension::Page, page);
+        for page in &pages {
+            let a = r.slot(Dimension::Page, page.as_str());
             a.visits += 1;
             a.bounces += bounce;
         }

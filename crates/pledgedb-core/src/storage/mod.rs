@@ -15,6 +15,7 @@ pub(crate) mod events;
 pub(crate) mod global;
 pub(crate) mod import_record;
 pub(crate) mod quarantine;
+pub(crate) mod reader;
 pub(crate) mod segment;
 pub(crate) mod segments;
 

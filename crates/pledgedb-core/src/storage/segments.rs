@@ -90,6 +90,10 @@ impl SegmentCache {
 
 static NEXT_SET: AtomicU64 = AtomicU64::new(1);
 
+/// How often a day whose last handle is closing on another thread is tried
+/// again before its "already open" error is returned.
+const CLOSE_RETRIES: u32 = 100_000;
+
 /// One domain's segments: every day that has a file, and the weak handle of
 /// its segment while it is open.
 pub(crate) struct SegmentSet {
@@ -167,6 +171,25 @@ impl SegmentSet {
     /// `None` if the day has no file, or its file turned out to be damaged
     /// (it is then set aside in the quarantine and the day forgotten).
     pub(crate) fn get(&self, day: Day) -> Result<Option<Arc<Segment>>, StorageError> {
+        let mut tries = 0u32;
+        loop {
+            match self.try_get(day) {
+                // The last handle of this day is being closed by another
+                // thread right now (its strong count is 0, so it cannot be
+                // reused, but its file is not released yet): let that close
+                // finish, then open the file again.
+                Err(StorageError::Redb(redb::Error::DatabaseAlreadyOpen))
+                    if tries < CLOSE_RETRIES =>
+                {
+                    tries += 1;
+                    std::thread::yield_now();
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_get(&self, day: Day) -> Result<Option<Arc<Segment>>, StorageError> {
         let mut days = self.days.lock();
         let Some(weak) = days.get(&day) else {
             return Ok(None);

@@ -70,7 +70,7 @@ impl Fixture {
     }
 }
 
-fn config(tmp: &tempfile::TempDir, clock: &ManualClock) -> Config {
+pub fn config(tmp: &tempfile::TempDir, clock: &ManualClock) -> Config {
     let entries: Vec<(ipnet::IpNet, &str)> = COUNTRY_NETWORKS
         .iter()
         .map(|(n, c)| (n.parse().expect("network"), *c))

@@ -13,17 +13,24 @@
 //! Columns that were not asked for hold empty values in the events handed
 //! to the visitor: the type is always right, but a click asked for without
 //! [`Columns::DETAIL`] has coordinates 0 and no target.
+//!
+//! The Reader lives in storage: it knows segments and blocks, not domains.
+//! What it needs of a domain (which visitors and sessions a tombstone
+//! hides, and the index tag of a visitor) comes through [`Visibility`],
+//! asked at scan time, so a tombstone written after the Reader was made
+//! still hides its events. `Domain::reader` (domain/reads.rs) makes one;
+//! `pledgedb::domain::reader` re-exports this module.
 
-use super::Domain;
-use super::shared::DomainShared;
 use crate::codec::BlockView;
 use crate::error::{ReadError, StorageError};
-use crate::event::{Event, EventKind, EventType, KeyKind, SessionId, VisitorId};
+use crate::event::{Country, Device, Event, EventKind, EventType, KeyKind, SessionId, VisitorId};
+use crate::identity::EraseTag;
 use crate::rollup::Filters;
 use crate::storage::segment::Segment;
 use crate::text::Text;
 use crate::time::Timestamp;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -56,6 +63,12 @@ impl Columns {
     /// Every column: whole events.
     pub const ALL: Columns = Columns(0xff);
 
+    /// The columns of both (`|` in a constant).
+    #[must_use]
+    pub const fn union(self, other: Columns) -> Columns {
+        Columns(self.0 | other.0)
+    }
+
     /// Whether every column of `other` is in `self`.
     #[must_use]
     pub fn contains(self, other: Columns) -> bool {
@@ -76,10 +89,79 @@ impl std::ops::BitOr for Columns {
 pub struct Predicate {
     /// Only events of one of these types (`None`: every type).
     pub types: Option<Vec<EventType>>,
-    /// Only events of this visitor.
+    /// Only events of this visitor. Segments whose visitor index does not
+    /// name the visitor are not read at all.
     pub visitor: Option<VisitorId>,
+    /// Only events of this visit.
+    pub session: Option<SessionId>,
     /// Only events that pass these dashboard filters.
     pub filters: Filters,
+    /// Only events whose value is one of a set: each entry is one more
+    /// condition (SQL's `path IN (...)`).
+    pub any_of: Vec<AnyOf>,
+}
+
+/// A condition "the event's value is one of these". An empty set matches
+/// nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnyOf {
+    /// The page path.
+    Path(Vec<String>),
+    /// The country.
+    Country(Vec<Country>),
+    /// The device class.
+    Device(Vec<Device>),
+    /// The browser family.
+    Browser(Vec<String>),
+    /// The stored referrer host of a page view (`""`: none); an event that
+    /// is not a page view never matches.
+    Referrer(Vec<String>),
+}
+
+impl AnyOf {
+    fn column(&self) -> Columns {
+        match self {
+            AnyOf::Path(_) => Columns::PATH,
+            AnyOf::Country(_) => Columns::COUNTRY,
+            AnyOf::Device(_) => Columns::DEVICE,
+            AnyOf::Browser(_) => Columns::BROWSER,
+            AnyOf::Referrer(_) => Columns::REFERRER,
+        }
+    }
+
+    fn may_match(&self, view: &BlockView<'_>) -> Result<bool, crate::codec::CodecError> {
+        fn any<T>(
+            values: &[T],
+            mut f: impl FnMut(&T) -> Result<bool, crate::codec::CodecError>,
+        ) -> Result<bool, crate::codec::CodecError> {
+            for v in values {
+                if f(v)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        match self {
+            AnyOf::Path(v) => any(v, |p| view.may_have_path(p)),
+            AnyOf::Country(v) => any(v, |c| view.may_have_country(*c)),
+            AnyOf::Device(v) => any(v, |d| view.may_have_device(*d)),
+            AnyOf::Browser(v) => any(v, |b| view.may_have_browser(b)),
+            AnyOf::Referrer(v) => any(v, |r| view.may_have_referrer(r)),
+        }
+    }
+
+    fn accepts(&self, e: &Event) -> bool {
+        match self {
+            AnyOf::Path(v) => v.iter().any(|p| p == e.path.as_str()),
+            AnyOf::Country(v) => v.contains(&e.country),
+            AnyOf::Device(v) => v.contains(&e.device),
+            AnyOf::Browser(v) => v.iter().any(|b| b == e.browser.as_str()),
+            AnyOf::Referrer(v) => match &e.kind {
+                EventKind::PageView { referrer, .. } => v.iter().any(|r| r == referrer.as_str()),
+                _ => false,
+            },
+        }
+    }
 }
 
 impl Predicate {
@@ -95,6 +177,7 @@ impl Predicate {
         let mut c = Columns::NONE;
         for (set, col) in [
             (self.visitor.is_some(), Columns::VISITOR),
+            (self.session.is_some(), Columns::SESSION),
             (f.country.is_some(), Columns::COUNTRY),
             (f.device.is_some(), Columns::DEVICE),
             (f.browser.is_some(), Columns::BROWSER),
@@ -104,6 +187,9 @@ impl Predicate {
             if set {
                 c = c | col;
             }
+        }
+        for a in &self.any_of {
+            c = c | a.column();
         }
         c
     }
@@ -122,6 +208,13 @@ impl Predicate {
         }
         if let Some(v) = self.visitor
             && !view.may_have_visitor(v.0)?
+        {
+            return Ok(false);
+        }
+        // Sessions have no summary of their own: the identity column is
+        // decoded (cheap next to a whole block) to rule the block out.
+        if let Some(s) = self.session
+            && !view.sessions()?.contains(&s.0)
         {
             return Ok(false);
         }
@@ -155,6 +248,11 @@ impl Predicate {
                 return Ok(false);
             }
         }
+        for a in &self.any_of {
+            if !a.may_match(view)? {
+                return Ok(false);
+            }
+        }
         Ok(true)
     }
 
@@ -164,7 +262,9 @@ impl Predicate {
             .as_ref()
             .is_none_or(|t| t.contains(&e.kind.event_type()))
             && self.visitor.is_none_or(|v| v == e.visitor)
+            && self.session.is_none_or(|s| s == e.session)
             && self.filters.accepts(e)
+            && self.any_of.iter().all(|a| a.accepts(e))
     }
 }
 
@@ -181,9 +281,51 @@ pub struct ScanStats {
     pub events: u64,
 }
 
+/// What a scan asks of the domain it reads: whether a tombstone hides a
+/// visitor or a session, and the index tag of a visitor.
+pub(crate) trait Visibility: Send + Sync {
+    /// Whether the whole domain was erased: nothing of it is visible.
+    fn gone(&self) -> bool;
+    /// Whether any tombstone exists (if not, nothing is hidden).
+    fn any_hidden(&self) -> bool;
+    /// Whether a tombstone hides this visitor.
+    fn visitor_hidden(&self, v: VisitorId) -> bool;
+    /// Whether a tombstone hides this session.
+    fn session_hidden(&self, s: SessionId) -> bool;
+    /// The key of this visitor in a segment's visitor index.
+    fn visitor_tag(&self, v: VisitorId) -> EraseTag;
+}
+
+/// Per-scan memo of [`Visibility`] answers.
+struct Hidden<'a> {
+    vis: &'a dyn Visibility,
+    active: bool,
+    visitors: HashMap<VisitorId, bool>,
+    sessions: HashMap<SessionId, bool>,
+}
+
+impl Hidden<'_> {
+    fn erased(&mut self, e: &Event) -> bool {
+        if !self.active {
+            return false;
+        }
+        let vis = self.vis;
+        (e.visitor != VisitorId::ANONYMOUS
+            && *self
+                .visitors
+                .entry(e.visitor)
+                .or_insert_with(|| vis.visitor_hidden(e.visitor)))
+            || (e.session != SessionId(0)
+                && *self
+                    .sessions
+                    .entry(e.session)
+                    .or_insert_with(|| vis.session_hidden(e.session)))
+    }
+}
+
 /// A snapshot of one domain's raw events over a time range.
 pub struct Reader {
-    shared: Arc<DomainShared>,
+    vis: Arc<dyn Visibility>,
     segments: Vec<Arc<Segment>>,
     from: Timestamp,
     to: Timestamp,
@@ -199,23 +341,23 @@ impl std::fmt::Debug for Reader {
     }
 }
 
-impl Domain {
-    /// A reader of the visible raw events in `range`: inside the raw-event
-    /// retention, not covered by a tombstone, flushed.
-    pub fn reader(&self, range: super::TimeRange) -> Result<Reader, ReadError> {
-        self.check_live()?;
-        let now = self.clock().now();
-        let from = range.from.max(self.shared.retention_cutoff(now));
-        Ok(Reader {
-            shared: Arc::clone(&self.shared),
-            segments: self.shared.segments_in(from, range.to)?,
-            from,
-            to: range.to,
-        })
-    }
-}
-
 impl Reader {
+    /// A reader of `segments` (in day order) that hands on events in
+    /// `[from, to)` that `vis` does not hide.
+    pub(crate) fn new(
+        vis: Arc<dyn Visibility>,
+        segments: Vec<Arc<Segment>>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Reader {
+        Reader {
+            vis,
+            segments,
+            from,
+            to,
+        }
+    }
+
     /// Days (segments) in the range.
     #[must_use]
     pub fn segments(&self) -> usize {
@@ -231,17 +373,37 @@ impl Reader {
         pred: &Predicate,
         mut visit: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<ScanStats, ReadError> {
-        let mut filter = self.shared.erased_filter();
+        if self.vis.gone() {
+            return Err(StorageError::DomainRemoved.into());
+        }
+        let active = self.vis.any_hidden();
+        let mut filter = Hidden {
+            vis: &*self.vis,
+            active,
+            visitors: HashMap::new(),
+            sessions: HashMap::new(),
+        };
         let mut need = columns | pred.columns();
-        if self.shared.has_tombstones() {
+        if active {
             need = need | Columns::VISITOR | Columns::SESSION;
         }
+        let tag = pred.visitor.map(|v| self.vis.visitor_tag(v));
         let mut stats = ScanStats {
             segments: self.segments.len() as u64,
             ..ScanStats::default()
         };
         let (from, to) = (self.from.0, self.to.0);
         for seg in &self.segments {
+            // A domain erased after the Reader was made shows nothing more,
+            // though its open files can still be read until closed.
+            if self.vis.gone() {
+                return Err(StorageError::DomainRemoved.into());
+            }
+            if let Some(tag) = tag
+                && !seg.has_any_tag(&[tag])?
+            {
+                continue;
+            }
             let path = seg.path.clone();
             let codec = |e| StorageError::Codec {
                 path: path.clone(),

@@ -1,0 +1,95 @@
+//! Raw reads of a domain: the [`Reader`] of a range and the plain scans
+//! and counts built on it.
+
+use super::reader::{Columns, Predicate, Reader};
+use super::{Domain, TimeRange};
+use crate::error::ReadError;
+use crate::event::{Country, Event};
+use crate::text::Text;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+impl Domain {
+    /// A reader of the visible raw events in `range`: inside the raw-event
+    /// retention, not covered by a tombstone (asked at scan time), flushed.
+    pub fn reader(&self, range: TimeRange) -> Result<Reader, ReadError> {
+        self.check_live()?;
+        let now = self.clock().now();
+        let from = range.from.max(self.shared.retention_cutoff(now));
+        Ok(Reader::new(
+            Arc::clone(&self.shared) as Arc<dyn crate::storage::reader::Visibility>,
+            self.shared.segments_in(from, range.to)?,
+            from,
+            range.to,
+        ))
+    }
+
+    /// Calls `f` with every visible event of `range` that passes `pred`,
+    /// decoding only `columns` (and what `pred` needs): the one projected
+    /// scan the query layer's raw reads go through.
+    pub(crate) fn scan_where(
+        &self,
+        range: TimeRange,
+        columns: Columns,
+        pred: &Predicate,
+        mut f: impl FnMut(&Event),
+    ) -> Result<(), ReadError> {
+        self.reader(range)?.scan(columns, pred, |e| {
+            f(e);
+            ControlFlow::Continue(())
+        })?;
+        Ok(())
+    }
+
+    /// Calls `f` with every visible event in `range`, segment by segment.
+    /// Visible: flushed, inside the raw-event TTL, and not covered by a
+    /// tombstone.
+    pub fn scan(&self, range: TimeRange, mut f: impl FnMut(&Event)) -> Result<(), ReadError> {
+        self.scan_where(range, Columns::ALL, &Predicate::all(), |e| f(e))
+    }
+
+    /// Every visible event in `range`, in storage order.
+    pub fn events(&self, range: TimeRange) -> Result<Vec<Event>, ReadError> {
+        let mut out = Vec::new();
+        self.scan(range, |e| out.push(e.clone()))?;
+        Ok(out)
+    }
+
+    /// The number of visible events in `range`.
+    pub fn count(&self, range: TimeRange) -> Result<u64, ReadError> {
+        let mut n = 0u64;
+        self.scan_where(range, Columns::NONE, &Predicate::all(), |_| n += 1)?;
+        Ok(n)
+    }
+
+    /// Events per country in `range`, most first.
+    pub fn count_by_country(&self, range: TimeRange) -> Result<Vec<(Country, u64)>, ReadError> {
+        let mut m: HashMap<Country, u64> = HashMap::new();
+        self.scan_where(range, Columns::COUNTRY, &Predicate::all(), |e| {
+            *m.entry(e.country).or_default() += 1;
+        })?;
+        Ok(sorted_counts(m))
+    }
+
+    /// Events per page path in `range`, most first.
+    pub fn count_by_path(&self, range: TimeRange) -> Result<Vec<(Text, u64)>, ReadError> {
+        let mut m: HashMap<Text, u64> = HashMap::new();
+        self.scan_where(range, Columns::PATH, &Predicate::all(), |e| {
+            *m.entry(e.path.clone()).or_default() += 1;
+        })?;
+        Ok(sorted_counts(m))
+    }
+
+    /// Days that have a segment file, oldest first.
+    #[must_use]
+    pub fn segment_days(&self) -> Vec<crate::time::Day> {
+        self.shared.segments.days()
+    }
+}
+
+fn sorted_counts<K: Ord>(m: HashMap<K, u64>) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
