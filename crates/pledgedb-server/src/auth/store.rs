@@ -144,7 +144,7 @@ pub enum AccountError {
 }
 
 struct Cached {
-    stamp: Option<(SystemTime, u64)>,
+    stamp: Option<(SystemTime, u64, u64)>,
     data: Data,
 }
 
@@ -277,9 +277,17 @@ impl Accounts {
         &self.path
     }
 
-    fn stamp(&self) -> std::io::Result<Option<(SystemTime, u64)>> {
+    /// What tells a changed file: its modification time, length and (on
+    /// Unix) inode, which every atomic rewrite changes.
+    fn stamp(&self) -> std::io::Result<Option<(SystemTime, u64, u64)>> {
         match std::fs::metadata(&self.path) {
-            Ok(m) => Ok(Some((m.modified()?, m.len()))),
+            Ok(m) => {
+                #[cfg(unix)]
+                let ino = std::os::unix::fs::MetadataExt::ino(&m);
+                #[cfg(not(unix))]
+                let ino = 0;
+                Ok(Some((m.modified()?, m.len(), ino)))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
