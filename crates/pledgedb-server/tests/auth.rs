@@ -1,7 +1,8 @@
 //! Accounts, keys, sessions, CSRF and the login rate limit, against the
 //! real server on a loopback port.
 
-mod common;
+mod api_common;
+use api_common as common;
 
 use common::{SITES, Served, serve, serve_with};
 use pledgedb_server::auth::{SESSION_TTL_MS, Scope};

@@ -3,7 +3,8 @@
 //! unsupported parts named in a 400; an erased visitor gone from every
 //! answer, before and after compaction.
 
-mod common;
+mod api_common;
+use api_common as common;
 
 use std::collections::HashMap;
 

@@ -337,7 +337,8 @@ mod tests {
     #[test]
     fn the_origin_rule_refuses_every_foreign_spelling() {
         let host = ("host", "127.0.0.1:8000");
-        let table: &[(&[(&'static str, &str)], bool, bool)] = &[
+        type Case<'a> = (&'a [(&'static str, &'a str)], bool, bool);
+        let table: &[Case] = &[
             (&[host], false, true),
             (&[host, ("origin", "http://127.0.0.1:8000")], false, true),
             (&[host, ("origin", "HTTP://127.0.0.1:8000")], false, true),
