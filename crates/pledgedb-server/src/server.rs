@@ -110,7 +110,7 @@ impl Server {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let committer = tokio::spawn(group_commit(db.clone(), interval, stop_rx));
         let addr = self.listener.local_addr()?;
-        crate::log!("listening on {addr}");
+        crate::log!("listening on port {}", addr.port());
         let app = router(self.state);
         let served = axum::serve(
             self.listener,

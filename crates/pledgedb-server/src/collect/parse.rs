@@ -76,7 +76,9 @@ pub fn batch(body: &str, limits: &BodyLimits) -> Result<Vec<BatchHit>, BadInput>
     let parsed = if body.trim_start().starts_with('[') {
         serde_json::from_str::<Vec<&RawValue>>(body).ok()
     } else {
-        serde_json::from_str::<Wrapped<'_>>(body).ok().map(|w| w.hits)
+        serde_json::from_str::<Wrapped<'_>>(body)
+            .ok()
+            .map(|w| w.hits)
     };
     let Some(items) = parsed else {
         return Err(BadInput(
