@@ -57,7 +57,13 @@ struct Target {
 
 /// Client threads sending as fast as they can; returns (events accepted,
 /// seconds).
-fn throughput(t: &Target, threads: u64, per_request: u64, max_events: u64, max_time: Duration) -> (u64, f64) {
+fn throughput(
+    t: &Target,
+    threads: u64,
+    per_request: u64,
+    max_events: u64,
+    max_time: Duration,
+) -> (u64, f64) {
     let accepted = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -69,17 +75,25 @@ fn throughput(t: &Target, threads: u64, per_request: u64, max_events: u64, max_t
             std::thread::spawn(move || {
                 let a = agent();
                 let mut i = th * 1_000_000;
-                while start.elapsed() < max_time && sent.fetch_add(per_request, Ordering::Relaxed) < max_events {
+                while start.elapsed() < max_time
+                    && sent.fetch_add(per_request, Ordering::Relaxed) < max_events
+                {
                     i += 1;
                     let r = if per_request == 1 {
                         a.post(&ue)
                             .header("Content-Type", "text/plain")
-                            .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+                            .header(
+                                "User-Agent",
+                                "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+                            )
                             .send(event_body(i))
                     } else {
                         a.post(&uh)
                             .header("Content-Type", "text/plain")
-                            .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+                            .header(
+                                "User-Agent",
+                                "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+                            )
                             .send(batch_body(i, per_request))
                     };
                     if let Ok(mut r) = r {
@@ -95,7 +109,10 @@ fn throughput(t: &Target, threads: u64, per_request: u64, max_events: u64, max_t
     for h in handles {
         h.join().unwrap();
     }
-    (accepted.load(Ordering::Relaxed), start.elapsed().as_secs_f64())
+    (
+        accepted.load(Ordering::Relaxed),
+        start.elapsed().as_secs_f64(),
+    )
 }
 
 /// An open-loop pace of `rate` single events per second over `threads`
@@ -195,7 +212,10 @@ fn main() {
     } else {
         (Duration::from_secs(10), 2_000_000)
     };
-    println!("serve_load: loopback, HTTP/1.1 keep-alive, {} client threads", 4);
+    println!(
+        "serve_load: loopback, HTTP/1.1 keep-alive, {} client threads",
+        4
+    );
     let (n, secs) = throughput(&t, 4, 1, count, time);
     println!(
         "  single events  POST /api/event : {n} accepted in {secs:.2} s = {:.0} events/s",
