@@ -310,6 +310,7 @@ fn csrf_is_required_on_every_state_changing_request_of_a_session() {
 
 #[test]
 fn logins_are_rate_limited_per_name_and_per_client() {
+    let log = pledgedb_server::log::capture();
     let s = serve();
     s.add_user("ana", PASSWORD, &[SITES[0]], false);
     let login = |name: &str, pw: &str| {
@@ -342,6 +343,12 @@ fn logins_are_rate_limited_per_name_and_per_client() {
     assert!(r.text.contains("<form"));
     assert!(!r.text.contains("secret-typed-here"));
     // Bodies of the wrong kind.
+    // The log says a login was refused, never for whom or from where.
+    let text = log.text();
+    assert!(text.contains("login refused"), "{text}");
+    for never in ["ana", "nobody", "127.0.0.1", "secret-typed-here", PASSWORD] {
+        assert!(!text.contains(never), "{never} in the log: {text}");
+    }
     let r = s.post_raw("/login", &[("content-type", "text/plain")], "x");
     assert_eq!(r.status, 415);
     let r = s.post_raw(

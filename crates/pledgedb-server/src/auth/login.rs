@@ -308,6 +308,8 @@ async fn post_login(State(state): State<AppState>, parts: Parts, body: Bytes) ->
     let ip = client::client_ip(peer, &parts.headers, &state.config.trusted_proxies);
     let limiter = state.accounts.limiter();
     if limiter.blocked(&login.username, ip, now) {
+        // Neither the name nor the address: only that it happened.
+        crate::log!("login refused: too many failed attempts");
         let mut r = fail(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many failed logins; try again later",

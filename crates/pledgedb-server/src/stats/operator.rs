@@ -91,7 +91,11 @@ pub(super) async fn erase(
         .await
     };
     match run.await {
-        Ok(e @ Erasure::Pending(_)) => (StatusCode::ACCEPTED, Json(e)).into_response(),
+        Ok(Erasure::Pending(r)) => {
+            // The request number is in the anonymous erasure log; no id.
+            crate::log!("erasure request {} recorded", r.request);
+            (StatusCode::ACCEPTED, Json(Erasure::Pending(r))).into_response()
+        }
         Ok(e @ Erasure::NotFound) => Json(e).into_response(),
         Err(e) => e.into_response(),
     }
