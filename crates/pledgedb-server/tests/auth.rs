@@ -31,12 +31,24 @@ fn routes(site: &str) -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("POST", "/api/v2/operator/opt-out", json!({"token": "t-1"})),
         ("POST", "/api/v2/operator/opt-in", json!({"token": "t-1"})),
+        (
+            "POST",
+            "/api/v2/operator/opt-out",
+            json!({"token": "t-1", "site_id": site}),
+        ),
         ("GET", "/api/v2/operator/privacy-report", Value::Null),
+        (
+            "GET",
+            "/api/v2/operator/privacy-report?site_id=SITE",
+            json!({"site_id": site}),
+        ),
         ("POST", "/logout", json!({})),
     ]
 }
 
 fn call(s: &Served, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> u16 {
+    let site = body.get("site_id").and_then(Value::as_str).unwrap_or("");
+    let path = &path.replace("SITE", site);
     if method == "GET" {
         s.get(path, headers).status
     } else {

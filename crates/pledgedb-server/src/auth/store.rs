@@ -584,6 +584,12 @@ mod tests {
         assert!(!text.contains(&key[KEY_PREFIX.len()..]));
         assert!(!text.contains(&token));
         assert!(text.contains("$argon2id$"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(a.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+        }
         // A second handle (another process) reads the same store.
         let b = Accounts::open(dir.path()).unwrap();
         assert!(

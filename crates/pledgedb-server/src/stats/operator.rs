@@ -105,6 +105,11 @@ async fn opt(state: AppState, auth: Auth, body: axum::body::Bytes, out: bool) ->
     let run = async {
         auth.can_operate_anywhere()?;
         let body = json_body(&body)?;
+        // The registry is global; a request that names a site is held to
+        // that site all the same.
+        if let Some(site) = body.get("site_id") {
+            auth.can_operate(site.as_str().unwrap_or(""))?;
+        }
         let token = text_field(&body, "token")?.to_string();
         let db = state.db.clone();
         blocking(move || {
@@ -139,9 +144,22 @@ pub(super) async fn opt_in(
     opt(state, auth, body, false).await
 }
 
-pub(super) async fn privacy_report(State(state): State<AppState>, auth: Auth) -> Response {
+/// `?site_id=D`, when given, must be a site the caller operates.
+#[derive(serde::Deserialize)]
+pub(super) struct SiteParam {
+    site_id: Option<String>,
+}
+
+pub(super) async fn privacy_report(
+    State(state): State<AppState>,
+    auth: Auth,
+    axum::extract::Query(p): axum::extract::Query<SiteParam>,
+) -> Response {
     let run = async {
         auth.can_operate_anywhere()?;
+        if let Some(site) = &p.site_id {
+            auth.can_operate(site)?;
+        }
         let db = state.db.clone();
         let report =
             blocking(move || db.privacy_report().map_err(|_| ApiError::internal())).await?;
