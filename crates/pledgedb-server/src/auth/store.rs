@@ -338,6 +338,7 @@ impl Accounts {
         f: impl FnOnce(&mut Data) -> Result<T, AccountError>,
     ) -> Result<T, AccountError> {
         let mut c = self.cache.lock();
+        let _lock = FileLock::take(&self.path.with_extension("json.lock"))?;
         self.refresh_locked(&mut c)?;
         let mut data = c.data.clone();
         let out = f(&mut data)?;
@@ -540,6 +541,54 @@ impl Accounts {
     }
 }
 
+/// A lock between processes (the server and the `user`/`key` commands)
+/// around a read-modify-write of the store: a file created exclusively,
+/// removed when dropped. A lock left by a process that died is taken over
+/// once it is [`STALE_LOCK`] old.
+struct FileLock(PathBuf);
+
+/// Age after which a lock file is taken to be left over by a dead process.
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl FileLock {
+    fn take(path: &Path) -> std::io::Result<FileLock> {
+        let started = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
+                Ok(_) => return Ok(FileLock(path.to_path_buf())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let age = std::fs::metadata(path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok());
+                    if age.is_some_and(|a| a > STALE_LOCK) {
+                        let _ = std::fs::remove_file(path);
+                        continue;
+                    }
+                    if started.elapsed() > STALE_LOCK + STALE_LOCK {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::WouldBlock,
+                            "the account store stays locked by another process",
+                        ));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Writes a file whole: a temporary file beside it, fsync, rename over the
 /// old one, fsync of the directory. Readable by its owner only on Unix.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -617,6 +666,31 @@ mod tests {
         a.close_session(&token).unwrap();
         assert!(a.find_key(&key).unwrap().is_none());
         assert!(b.session(&token, 1).unwrap().is_none());
+    }
+
+    #[test]
+    fn two_handles_writing_at_once_lose_no_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = std::sync::Arc::new(Accounts::open(dir.path()).unwrap());
+        let b = std::sync::Arc::new(Accounts::open(dir.path()).unwrap());
+        let threads: Vec<_> = [a.clone(), b.clone()]
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| {
+                std::thread::spawn(move || {
+                    for j in 0..20 {
+                        h.add_key(&format!("k{i}-{j}"), "a.example", Scope::Stats, 0)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(a.keys().unwrap().len(), 40);
+        assert_eq!(b.keys().unwrap().len(), 40);
+        assert!(!dir.path().join("accounts.json.lock").exists());
     }
 
     #[test]
