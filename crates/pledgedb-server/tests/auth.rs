@@ -441,3 +441,33 @@ fn passwords_keys_and_session_tokens_never_reach_the_store_in_clear() {
     let q = json!({"site_id": SITES[0], "metrics": ["visitors"], "date_range": "day"});
     assert_eq!(s.query(&key, &q).status, 200);
 }
+
+#[test]
+fn the_client_limit_counts_the_address_a_trusted_proxy_forwarded() {
+    let s = serve_with(vec!["127.0.0.1/32".parse().unwrap()]);
+    s.add_user("ana", PASSWORD, &[SITES[0]], false);
+    let login = |xff: &str, name: &str, pw: &str| {
+        s.post_json(
+            "/login",
+            &[("x-forwarded-for", xff)],
+            &json!({"username": name, "password": pw}),
+        )
+        .status
+    };
+    for i in 0..20 {
+        assert_eq!(
+            login("203.0.113.1", &format!("u{i}"), "wrong password"),
+            401
+        );
+    }
+    assert_eq!(login("203.0.113.1", "ana", PASSWORD), 429);
+    // Another client behind the same proxy is not held back.
+    assert_eq!(login("203.0.113.2", "ana", PASSWORD), 200);
+    // One /64 is one client.
+    for i in 0..20 {
+        let ip = format!("2001:db8:5:6::{:x}", i + 1);
+        assert_eq!(login(&ip, &format!("v{i}"), "wrong password"), 401);
+    }
+    assert_eq!(login("2001:db8:5:6:abcd::1", "ana", PASSWORD), 429);
+    assert_eq!(login("2001:db8:5:7::1", "ana", PASSWORD), 200);
+}
