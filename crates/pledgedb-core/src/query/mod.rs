@@ -4,6 +4,7 @@
 //! submitted data, session replay and click heatmaps from raw events.
 
 pub mod dashboard;
+pub use crate::rollup::filter;
 pub mod forms;
 pub use crate::rollup::hll;
 pub mod replay;
@@ -14,6 +15,7 @@ use crate::domain::Domain;
 use crate::error::{ReadError, StorageError};
 use crate::storage::control::ErasureKind;
 use crate::time::{Day, Timestamp};
+pub use filter::{FilterExpr, FilterField};
 pub use hll::Hll;
 pub use rollup::{Agg, DIRECT, DayRange, DayRollup, Dimension, Filters, OTHER, fold_rare, rollup};
 use serde::Serialize;

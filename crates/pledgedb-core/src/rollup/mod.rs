@@ -23,6 +23,7 @@
 //! [`Filters`] (`range.rs`) say which days and which events a question
 //! covers.
 
+pub mod filter;
 pub mod hll;
 mod range;
 pub mod visit;

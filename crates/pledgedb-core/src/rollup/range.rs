@@ -1,6 +1,7 @@
 //! Which days and which events a dashboard question covers.
 
 use super::DIRECT;
+use super::filter::FilterExpr;
 use crate::event::{Country, Device, Event, EventKind};
 use crate::time::Day;
 use serde::Serialize;
@@ -51,6 +52,9 @@ pub struct Filters {
     pub page: Option<String>,
     /// Only page views with this referrer host (`(direct)` for none).
     pub referrer: Option<String>,
+    /// Only events this expression accepts (several values, negation,
+    /// substrings, and/or/not: see [`filter`](super::filter)).
+    pub expr: Option<FilterExpr>,
 }
 
 impl Filters {
@@ -80,5 +84,6 @@ impl Filters {
                 }
                 _ => false,
             })
+            && self.expr.as_ref().is_none_or(|x| x.accepts(e))
     }
 }
