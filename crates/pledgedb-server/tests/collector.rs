@@ -143,6 +143,9 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// (what, path, headers, body, status, reason)
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str);
+
 #[test]
 fn every_bad_input_class_gets_its_status_and_writes_nothing() {
     let s = TestServer::start(&["a.example"], |c| {
@@ -160,7 +163,7 @@ fn every_bad_input_class_gets_its_status_and_writes_nothing() {
         .join(",");
     let json = [("Content-Type", "application/json")];
     let hit = |d: &str| format!(r#"{{"type":"page_view","domain":"{d}","url":"https://{d}/"}}"#);
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "unknown domain",
             "/api/event",
