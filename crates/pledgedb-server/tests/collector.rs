@@ -144,7 +144,14 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// (what, path, headers, body, status, reason)
-type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str);
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    String,
+    u16,
+    &'a str,
+);
 
 #[test]
 fn every_bad_input_class_gets_its_status_and_writes_nothing() {
@@ -419,6 +426,16 @@ fn cors_allows_registered_origins_and_refuses_others() {
         );
         assert_eq!(r.status, 403, "{o}");
         assert_eq!(r.header("access-control-allow-origin"), None);
+        // refused before the origin was judged: still no CORS for it
+        for body in ["{", "[]"] {
+            let r = post(
+                &s.url("/api/hits"),
+                &[("Origin", o), ("Content-Type", "text/plain")],
+                body,
+            );
+            assert_eq!(r.status, 400, "{o}");
+            assert_eq!(r.header("access-control-allow-origin"), None, "{o}");
+        }
     }
     // a registered site's origin may not send hits for another site
     let r = post(
