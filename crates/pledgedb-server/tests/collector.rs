@@ -320,12 +320,12 @@ fn every_bad_input_class_gets_its_status_and_writes_nothing() {
             "content-type",
         ),
         (
-            "not UTF-8",
+            "a replacement character, not JSON",
             "/api/event",
             vec![("Content-Type", "text/plain")],
             "\u{fffd}".into(),
             400,
-            "",
+            "JSON",
         ),
     ];
     for (what, path, headers, body, status, reason) in cases {
@@ -343,6 +343,14 @@ fn every_bad_input_class_gets_its_status_and_writes_nothing() {
             r.body
         );
     }
+    // bytes that are not UTF-8
+    let r = post_bytes(
+        &s.url("/api/hits"),
+        &[("Content-Type", "text/plain")],
+        b"[{\"type\":\"page_view\",\"domain\":\"a.example\",\"url\":\"/\xff\xfe\"}]",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("UTF-8"), "{}", r.body);
     assert_eq!(
         s.events("a.example").len(),
         0,
