@@ -37,9 +37,10 @@
     if (q.length > 19) flush(); else if (!t) t = setTimeout(flush, 1000);
   }
   function pv() {
-    if (location.href == last) return;
+    var u = location.href.split('#')[0];
+    if (u == last) return;
     var o = last ? {} : { referrer: d.referrer || undefined };
-    last = location.href;
+    last = u;
     send('page_view', o);
     for (var i = 0; i < hooks.length; i++) hooks[i]();
   }

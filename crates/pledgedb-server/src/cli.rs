@@ -139,8 +139,17 @@ pub fn serve(dir: Option<PathBuf>, geoip: Option<PathBuf>, args: ServeArgs) -> E
         let server = crate::Server::bind(db, config).await?;
         let addr = server.local_addr()?;
         let sites = server.state().db.domains();
+        // No address in the output: a log scanner must find none.
+        let scope = if addr.ip().is_loopback() {
+            "loopback only"
+        } else if addr.ip().is_unspecified() {
+            "every interface"
+        } else {
+            "the --listen address"
+        };
         println!(
-            "pledgedb serve: http://{addr}/ for {} site(s); Ctrl-C stops",
+            "pledgedb serve: listening on port {} ({scope}) for {} site(s); Ctrl-C stops",
+            addr.port(),
             sites.len()
         );
         server.run(crate::server::shutdown_signal()).await

@@ -143,4 +143,36 @@ mod tests {
         let peer = ip("198.51.100.7");
         assert_eq!(client_ip(peer, &xff(&["203.0.113.9"]), &[]), peer);
     }
+
+    proptest::proptest! {
+        /// Whatever a client writes to the left of the hops our proxies
+        /// added, it never becomes the client address: the answer is the
+        /// right-most untrusted hop, or (all trusted) the left-most hop.
+        #[test]
+        fn a_forged_left_part_never_wins(
+            forged in proptest::collection::vec(proptest::prelude::any::<u32>(), 0..4),
+            client in proptest::prelude::any::<u32>(),
+            proxies in 0usize..4,
+            trust_peer in proptest::prelude::any::<bool>(),
+        ) {
+            let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+            // a client outside 10/8
+            let client = std::net::Ipv4Addr::from(client | 0x8000_0000);
+            let mut chain: Vec<String> = forged
+                .iter()
+                .map(|f| std::net::Ipv4Addr::from(*f).to_string())
+                .collect();
+            chain.push(client.to_string());
+            for i in 0..proxies {
+                chain.push(format!("10.0.{i}.1"));
+            }
+            let peer = if trust_peer { ip("10.9.9.9") } else { ip("198.51.100.1") };
+            let got = client_ip(peer, &xff(&[chain.join(", ").as_str()]), &trusted);
+            if trust_peer {
+                proptest::prop_assert_eq!(got, IpAddr::V4(client));
+            } else {
+                proptest::prop_assert_eq!(got, peer);
+            }
+        }
+    }
 }

@@ -87,13 +87,18 @@ fn start_chromedriver() -> (Driver, u16, String) {
 }
 
 async fn browser(port: u16, chromium: &str) -> Client {
+    browser_with(port, chromium, serde_json::json!({})).await
+}
+
+async fn browser_with(port: u16, chromium: &str, prefs: serde_json::Value) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1200,800", "--no-first-run", "--disable-extensions"]
+                     "--window-size=1200,800", "--no-first-run", "--disable-extensions"],
+            "prefs": prefs
         }),
     );
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -200,6 +205,23 @@ fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsub
         c.execute("history.pushState({}, '', '/app/step2')", vec![])
             .await
             .unwrap();
+        c.execute("history.replaceState({}, '', '/app/step3')", vec![])
+            .await
+            .unwrap();
+        // a fragment is no new page; going back to the first entry is
+        c.execute("location.hash = 'section'", vec![])
+            .await
+            .unwrap();
+        c.execute("history.back()", vec![]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        c.execute("history.back()", vec![]).await.unwrap();
+        for _ in 0..100 {
+            let p = c.execute("return location.pathname", vec![]).await.unwrap();
+            if p == "/page.html" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         c.execute("pledge('signup_start', {plan: 'pro', seats: 3})", vec![])
             .await
             .unwrap();
@@ -227,12 +249,16 @@ fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsub
     let ev = wait_for(&s, "shop.example", has_submit);
     assert!(has_submit(&ev), "no form submit arrived: {:?}", kinds(&ev));
 
-    let pageviews: Vec<&str> = ev
+    let mut pageviews: Vec<&str> = ev
         .iter()
         .filter(|e| matches!(e.kind, EventKind::PageView { .. }))
         .map(|e| e.path.as_str())
         .collect();
-    assert_eq!(pageviews, ["/page.html", "/app/step2"]);
+    pageviews.sort_unstable();
+    assert_eq!(
+        pageviews,
+        ["/app/step2", "/app/step3", "/page.html", "/page.html"]
+    );
     let clicks: Vec<(i32, i32, &str)> = ev
         .iter()
         .filter_map(|e| match &e.kind {
@@ -256,13 +282,14 @@ fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsub
         })
         .collect();
     assert_eq!(scrolls, [100]);
-    let forms: Vec<&str> = ev
+    let mut forms: Vec<&str> = ev
         .iter()
         .filter_map(|e| match &e.kind {
             EventKind::FormView { form } => Some(form.as_str()),
             _ => None,
         })
         .collect();
+    forms.sort_unstable();
     assert_eq!(forms, ["draft", "signup"]);
     let keys = |field: &str| {
         ev.iter()
@@ -371,4 +398,197 @@ fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsub
 
 fn kinds(ev: &[Event]) -> Vec<&'static str> {
     ev.iter().map(|e| e.kind.event_type().as_str()).collect()
+}
+
+/// A page server for the test on `host`, serving `/page.html` (the
+/// tracker for `shop.example`), `/control.html` (for `control.example`)
+/// and `/thanks`.
+fn page_server(rt: &tokio::runtime::Runtime, pages: std::net::TcpListener, script: &str) {
+    let normal = page(script, false, "shop.example");
+    let control = page(script, false, "control.example");
+    let app = Router::new()
+        .route("/page.html", get(move || async move { Html(normal) }))
+        .route("/control.html", get(move || async move { Html(control) }))
+        .route(
+            "/thanks",
+            get(|| async { Html("<!doctype html><p>thanks</p>") }),
+        );
+    pages.set_nonblocking(true).unwrap();
+    rt.spawn(async move {
+        let l = tokio::net::TcpListener::from_std(pages).unwrap();
+        axum::serve(l, app).await.unwrap();
+    });
+}
+
+async fn visit_and_act(c: &Client, url: &str) {
+    c.goto(url).await.unwrap();
+    for _ in 0..100 {
+        let v = c
+            .execute("return typeof window.pledge", vec![])
+            .await
+            .unwrap();
+        if v == "function" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.find(Locator::Css("#buy"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.execute("pledge('signup_start', {})", vec![])
+        .await
+        .unwrap();
+    let note = c.find(Locator::Css("input[name=note]")).await.unwrap();
+    note.send_keys("abc").await.unwrap();
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn with_do_not_track_switched_on_in_chromium_nothing_arrives() {
+    let (_driver, wd_port, chromium) = start_chromedriver();
+    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let page_origin = format!("http://localhost:{}", pages.local_addr().unwrap().port());
+    let s = TestServer::start(&["shop.example", "control.example"], |c| {
+        c.extra_origins = vec![page_origin.clone()];
+    });
+    let rt = runtime();
+    page_server(
+        &rt,
+        pages,
+        &format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port()),
+    );
+    let c = rt.block_on(browser_with(
+        wd_port,
+        &chromium,
+        serde_json::json!({"enable_do_not_track": true}),
+    ));
+    let dnt = rt.block_on(async {
+        visit_and_act(&c, &format!("{page_origin}/page.html")).await;
+        let dnt = c
+            .execute("return navigator.doNotTrack", vec![])
+            .await
+            .unwrap();
+        c.goto(&format!("{page_origin}/thanks")).await.unwrap();
+        dnt
+    });
+    assert_eq!(dnt, "1", "Chromium did not switch Do-Not-Track on");
+    // Nothing was sent by the browser; had it been, the server would
+    // have dropped it for the DNT header and counted the drop.
+    let report = s.db.privacy_report().unwrap();
+    let dropped: u64 = report.hits_dropped.iter().map(|(_, n)| n).sum();
+    // the control: a hit sent by another route arrives, so the server was
+    // listening all along
+    assert_eq!(
+        common::post_json(
+            &s.url("/api/event"),
+            r#"{"name":"pageview","url":"https://control.example/","domain":"control.example"}"#
+        )
+        .status,
+        202
+    );
+    assert_eq!(s.events("control.example").len(), 1);
+    assert_eq!(
+        s.events("shop.example").len(),
+        0,
+        "a DNT browser's hit was stored"
+    );
+    assert_eq!(
+        dropped, 0,
+        "a DNT browser sent hits (the server dropped them)"
+    );
+    rt.block_on(c.close()).unwrap();
+}
+
+#[test]
+fn the_opt_out_page_stops_the_tracker_of_every_site_in_chromium() {
+    let (_driver, wd_port, chromium) = start_chromedriver();
+    // The page on 127.0.0.1 (another port: another origin, the same
+    // site), so the server's SameSite=Lax opt-out cookie travels with the
+    // page's beacons, as it does for a server on a subdomain of the site.
+    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let page_origin = format!("http://127.0.0.1:{}", pages.local_addr().unwrap().port());
+    let s = TestServer::start(&["shop.example", "control.example"], |c| {
+        c.extra_origins = vec![page_origin.clone()];
+    });
+    let rt = runtime();
+    page_server(
+        &rt,
+        pages,
+        &format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port()),
+    );
+    let c = rt.block_on(browser(wd_port, &chromium));
+    let opt_out = s.url("/opt-out");
+    rt.block_on(async {
+        c.goto(&opt_out).await.unwrap();
+        c.find(Locator::Css("#opt-out"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            if c.find(Locator::Css("[data-state=out]")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if c.find(Locator::Css("[data-state=out]")).await.is_err() {
+            panic!(
+                "the opt-out page does not show the opted-out state: {} {}",
+                c.current_url().await.unwrap(),
+                c.source().await.unwrap()
+            );
+        }
+        visit_and_act(&c, &format!("{page_origin}/page.html")).await;
+        visit_and_act(&c, &format!("{page_origin}/control.html")).await;
+        c.goto(&format!("{page_origin}/thanks")).await.unwrap();
+    });
+    // the browser sent its hits (the server counted the drops) and none
+    // was stored, on either site
+    let dropped = || {
+        s.db.privacy_report()
+            .unwrap()
+            .hits_dropped
+            .iter()
+            .find(|(r, _)| *r == pledgedb_core::DropReason::OptedOut)
+            .map_or(0, |(_, n)| *n)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while dropped() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(dropped() >= 2, "the opted-out browser's hits never arrived");
+    assert_eq!(s.events("shop.example").len(), 0);
+    assert_eq!(s.events("control.example").len(), 0);
+    // opting back in: the next visit is counted
+    rt.block_on(async {
+        c.goto(&opt_out).await.unwrap();
+        c.find(Locator::Css("#opt-in"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            if c.find(Locator::Css("[data-state=in]")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        visit_and_act(&c, &format!("{page_origin}/page.html")).await;
+        c.goto(&format!("{page_origin}/thanks")).await.unwrap();
+    });
+    let ev = wait_for(&s, "shop.example", |e| !e.is_empty());
+    assert!(!ev.is_empty(), "after opting in nothing arrived");
+    rt.block_on(c.close()).unwrap();
 }

@@ -143,6 +143,16 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// (what, path, headers, body, status, reason)
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    String,
+    u16,
+    &'a str,
+);
+
 #[test]
 fn every_bad_input_class_gets_its_status_and_writes_nothing() {
     let s = TestServer::start(&["a.example"], |c| {
@@ -160,7 +170,7 @@ fn every_bad_input_class_gets_its_status_and_writes_nothing() {
         .join(",");
     let json = [("Content-Type", "application/json")];
     let hit = |d: &str| format!(r#"{{"type":"page_view","domain":"{d}","url":"https://{d}/"}}"#);
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "unknown domain",
             "/api/event",
@@ -310,12 +320,12 @@ fn every_bad_input_class_gets_its_status_and_writes_nothing() {
             "content-type",
         ),
         (
-            "not UTF-8",
+            "a replacement character, not JSON",
             "/api/event",
             vec![("Content-Type", "text/plain")],
             "\u{fffd}".into(),
             400,
-            "",
+            "JSON",
         ),
     ];
     for (what, path, headers, body, status, reason) in cases {
@@ -333,6 +343,14 @@ fn every_bad_input_class_gets_its_status_and_writes_nothing() {
             r.body
         );
     }
+    // bytes that are not UTF-8
+    let r = post_bytes(
+        &s.url("/api/hits"),
+        &[("Content-Type", "text/plain")],
+        b"[{\"type\":\"page_view\",\"domain\":\"a.example\",\"url\":\"/\xff\xfe\"}]",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("UTF-8"), "{}", r.body);
     assert_eq!(
         s.events("a.example").len(),
         0,
@@ -416,6 +434,16 @@ fn cors_allows_registered_origins_and_refuses_others() {
         );
         assert_eq!(r.status, 403, "{o}");
         assert_eq!(r.header("access-control-allow-origin"), None);
+        // refused before the origin was judged: still no CORS for it
+        for body in ["{", "[]"] {
+            let r = post(
+                &s.url("/api/hits"),
+                &[("Origin", o), ("Content-Type", "text/plain")],
+                body,
+            );
+            assert_eq!(r.status, 400, "{o}");
+            assert_eq!(r.header("access-control-allow-origin"), None, "{o}");
+        }
     }
     // a registered site's origin may not send hits for another site
     let r = post(

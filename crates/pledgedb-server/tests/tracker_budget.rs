@@ -25,6 +25,21 @@ fn the_tracker_fits_its_size_budget() {
     assert!(FULL_JS.starts_with(CORE_JS));
 }
 
+mod common;
+
+#[test]
+fn the_tracker_is_served_gzipped_to_clients_that_ask() {
+    let s = common::TestServer::start(&["a.example"], |_| {});
+    for path in ["/pledge.js", "/pledge.full.js"] {
+        let r = common::get(&s.url(path), &[("Accept-Encoding", "gzip")]);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-encoding"), Some("gzip"), "{path}");
+        let plain = common::get(&s.url(path), &[]);
+        assert_eq!(plain.header("content-encoding"), None);
+        assert!(plain.body.contains("pledge"));
+    }
+}
+
 #[test]
 fn the_tracker_sets_no_cookie_and_reads_no_key_or_value_but_at_submit() {
     for js in [CORE_JS, FULL_JS] {

@@ -300,7 +300,12 @@ fn limits(state: &AppState) -> BodyLimits {
     }
 }
 
-fn finish(res: Result<Response, Refusal>, origin: Option<&str>, route: &str) -> Response {
+fn finish(
+    state: &AppState,
+    res: Result<Response, Refusal>,
+    origin: Option<&str>,
+    route: &str,
+) -> Response {
     let mut res = match res {
         Ok(r) => r,
         Err(r) => {
@@ -310,6 +315,7 @@ fn finish(res: Result<Response, Refusal>, origin: Option<&str>, route: &str) -> 
     };
     if let Some(o) = origin
         && res.status() != StatusCode::FORBIDDEN
+        && origin_allowed_anywhere(state, o)
     {
         cors(&mut res, o);
     }
@@ -341,7 +347,7 @@ async fn event(
         }
         Ok(ingest(&state, hits, 0))
     })();
-    finish(res, o.as_deref(), "/api/event")
+    finish(&state, res, o.as_deref(), "/api/event")
 }
 
 /// `POST /api/hits`: a batch of PledgeDB hits.
@@ -377,5 +383,5 @@ async fn hits(
         }
         Ok(ingest(&state, keep, dropped))
     })();
-    finish(res, o.as_deref(), "/api/hits")
+    finish(&state, res, o.as_deref(), "/api/hits")
 }

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/pledge.js", get(|| async { script(CORE_JS) }))
         .route("/pledge.full.js", get(|| async { script(FULL_JS) }))
+        // gzip for clients that ask: the size budget is the gzipped size
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 fn script(body: &'static str) -> Response {

@@ -90,12 +90,18 @@ struct OptOutForm {
 }
 
 /// Whether a state-changing request comes from a page of this server: its
-/// `Origin` names the `Host` it was sent to, or (no `Origin`) the browser
-/// says `Sec-Fetch-Site: same-origin`. Requests with neither are refused.
+/// `Origin` names the `Host` it was sent to, or, when the browser sends no
+/// usable `Origin` (none, or `null`, as Chromium does under
+/// `Referrer-Policy: no-referrer`), it says `Sec-Fetch-Site: same-origin`
+/// (a header no page can set). Requests with neither are refused.
 #[must_use]
 pub fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    match headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| !o.trim().eq_ignore_ascii_case("null"))
+    {
         Some(o) => {
             let Some(host) = host else { return false };
             let o = o.to_ascii_lowercase();
@@ -274,4 +280,52 @@ async fn privacy_page(State(state): State<AppState>) -> Response {
 
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_same_origin_posts_pass() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_static(v));
+            }
+            m
+        };
+        let host = ("host", "stats.example:8000");
+        for (ok, pairs) in [
+            (true, vec![host, ("origin", "http://stats.example:8000")]),
+            (true, vec![host, ("origin", "https://stats.example:8000")]),
+            (true, vec![host, ("sec-fetch-site", "same-origin")]),
+            (
+                true,
+                vec![host, ("origin", "null"), ("sec-fetch-site", "same-origin")],
+            ),
+            (false, vec![host, ("origin", "null")]),
+            (
+                false,
+                vec![host, ("origin", "null"), ("sec-fetch-site", "cross-site")],
+            ),
+            (
+                false,
+                vec![host, ("origin", "null"), ("sec-fetch-site", "same-site")],
+            ),
+            (false, vec![host, ("origin", "http://stats.example:8001")]),
+            (
+                false,
+                vec![
+                    host,
+                    ("origin", "https://evil.example"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+            ),
+            (false, vec![host]),
+            (false, vec![("origin", "http://stats.example:8000")]),
+        ] {
+            assert_eq!(same_origin(&h(&pairs)), ok, "{pairs:?}");
+        }
+    }
 }

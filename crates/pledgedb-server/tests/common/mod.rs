@@ -201,6 +201,15 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     reply(req.send(body))
 }
 
+/// POSTs raw bytes.
+pub fn post_bytes(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut req = agent().post(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    reply(req.send(body))
+}
+
 /// POSTs JSON.
 pub fn post_json(url: &str, body: &str) -> Reply {
     post(url, &[("Content-Type", "application/json")], body)
