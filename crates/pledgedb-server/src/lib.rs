@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod collect;
 pub mod config;
+pub mod dashboard;
 pub mod pages;
 pub mod server;
 pub mod state;

@@ -17,6 +17,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pages::routes())
         .merge(crate::auth::routes())
         .merge(crate::stats::routes())
+        .merge(crate::dashboard::routes())
         .with_state(state)
 }
 
@@ -31,10 +32,12 @@ impl Server {
     pub async fn bind(db: Db, config: ServerConfig) -> std::io::Result<Server> {
         let listener = TcpListener::bind(config.listen).await?;
         let accounts = Arc::new(crate::auth::Accounts::open(db.path())?);
+        let shares = Arc::new(crate::dashboard::shares::Shares::open(db.path())?);
         let state = AppState {
             db,
             config: Arc::new(config),
             accounts,
+            shares,
         };
         Ok(Server { listener, state })
     }

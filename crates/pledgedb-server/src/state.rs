@@ -16,4 +16,6 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Users, sessions and API keys.
     pub accounts: Arc<crate::auth::Accounts>,
+    /// The dashboard's shared read-only links.
+    pub shares: Arc<crate::dashboard::shares::Shares>,
 }
