@@ -71,6 +71,10 @@ enum Command {
     /// read at all.
     #[command(override_usage = "pledgedb [DIR] import [OPTIONS] <FILE>...")]
     Import(ImportArgs),
+    /// Users of `pledgedb serve`: add, list, remove.
+    User(pledgedb_server::auth::cli::UserArgs),
+    /// API keys of `pledgedb serve`: add (shown once), list, revoke.
+    Key(pledgedb_server::auth::cli::KeyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,8 @@ fn main() -> ExitCode {
                 &a.flags,
             )
         }
+        Some(Command::User(a)) => pledgedb_server::auth::cli::user(&dir, a),
+        Some(Command::Key(a)) => pledgedb_server::auth::cli::key(&dir, a),
         None => run_shell(&dir, cli.geoip.as_deref(), &cli.commands),
     }
 }

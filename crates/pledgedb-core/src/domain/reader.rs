@@ -100,6 +100,7 @@ impl Predicate {
             (f.browser.is_some(), Columns::BROWSER),
             (f.page.is_some(), Columns::PATH),
             (f.referrer.is_some(), Columns::REFERRER),
+            (f.expr.is_some(), Columns::ROLLUP),
         ] {
             if set {
                 c = c | col;

@@ -3,6 +3,7 @@
 //! events otherwise, with identical results either way; form analytics,
 //! submitted data, session replay and click heatmaps from raw events.
 
+pub mod filter;
 pub mod forms;
 pub mod hll;
 pub mod replay;
@@ -14,6 +15,7 @@ use crate::error::{ReadError, StorageError};
 use crate::event::{Country, Device, Event, EventKind};
 use crate::storage::control::ErasureKind;
 use crate::time::{Day, Timestamp};
+pub use filter::{FilterExpr, FilterField};
 pub use hll::Hll;
 pub use rollup::{Agg, DIRECT, DayRollup, Dimension, OTHER, fold_rare, rollup};
 use serde::Serialize;
@@ -65,6 +67,9 @@ pub struct Filters {
     pub page: Option<String>,
     /// Only page views with this referrer host (`(direct)` for none).
     pub referrer: Option<String>,
+    /// Only events this expression accepts (several values, negation,
+    /// substrings, and/or/not: see [`filter`]).
+    pub expr: Option<FilterExpr>,
 }
 
 impl Filters {
@@ -94,6 +99,7 @@ impl Filters {
                 }
                 _ => false,
             })
+            && self.expr.as_ref().is_none_or(|x| x.accepts(e))
     }
 }
 
