@@ -14,14 +14,11 @@ const GET_ROUTES: &[&str] = &[
     "/app/api/site/shop.example/sessions",
     "/app/api/site/shop.example/replay/0000000000000001",
     "/app/api/site/shop.example/heatmap",
-    "/app/api/site/shop.example/privacy",
     "/app/api/site/shop.example/audit",
     "/app/api/site/shop.example/shares",
 ];
 
 const POST_ROUTES: &[&str] = &[
-    "/app/api/site/shop.example/export",
-    "/app/api/site/shop.example/erase",
     "/app/api/site/shop.example/shares",
     "/app/api/site/shop.example/shares/0011223344556677/revoke",
 ];

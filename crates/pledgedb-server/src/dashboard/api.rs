@@ -5,48 +5,39 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use pledgedb_core::query::Dimension;
 use pledgedb_core::time::Timestamp;
-use pledgedb_core::{DayRange, Domain, SessionId, VisitorId, VisitorRef};
-use serde::Deserialize;
+use pledgedb_core::{DayRange, Domain, SessionId};
 use serde_json::{Value, json};
 
 use super::overview::{self, Range};
-use super::{DashError, Viewer, page};
+use super::{page, read_error};
+use crate::auth::{ApiError, Auth};
 use crate::state::AppState;
+use crate::stats::{blocking, domain_of};
 
 type Params = Query<HashMap<String, String>>;
 
-/// Runs an engine call off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, DashError> + Send + 'static,
-) -> Result<T, DashError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| DashError::Engine(e.to_string()))?
+/// The site's engine handle, if the caller may read it.
+fn site(state: &AppState, auth: &Auth, name: &str) -> Result<Domain, ApiError> {
+    auth.can_read(name)?;
+    domain_of(state, name)
 }
 
-/// The site's engine handle, if the viewer may see it.
-fn site(state: &AppState, viewer: &Viewer, name: &str) -> Result<Domain, DashError> {
-    if !viewer.may_see(name) {
-        return Err(DashError::Forbidden(format!("you may not see {name}")));
-    }
-    Ok(state.db.domain(name)?)
+/// The site's engine handle, if the caller operates it (submitted values,
+/// shared links, the audit).
+fn operated(state: &AppState, auth: &Auth, name: &str) -> Result<Domain, ApiError> {
+    auth.can_operate(name)?;
+    domain_of(state, name)
 }
 
-fn operated(state: &AppState, viewer: &Viewer, name: &str) -> Result<Domain, DashError> {
-    let d = site(state, viewer, name)?;
-    if !viewer.operates(name) {
-        return Err(DashError::Forbidden(
-            "privacy operations and submitted values are for operators".into(),
-        ));
-    }
-    Ok(d)
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, what)
 }
 
-fn range_of(state: &AppState, p: &HashMap<String, String>) -> Result<Range, DashError> {
+fn range_of(state: &AppState, p: &HashMap<String, String>) -> Result<Range, ApiError> {
     Range::parse(
         p.get("range").map(String::as_str),
         p.get("from").map(String::as_str),
@@ -55,33 +46,35 @@ fn range_of(state: &AppState, p: &HashMap<String, String>) -> Result<Range, Dash
     )
 }
 
-fn days_of(state: &AppState, p: &HashMap<String, String>) -> Result<DayRange, DashError> {
+fn days_of(state: &AppState, p: &HashMap<String, String>) -> Result<DayRange, ApiError> {
     Ok(range_of(state, p)?.days)
 }
 
 /// `GET /app...`: the page, or the login page for a visitor without a
 /// session.
-pub async fn app_page(viewer: Result<Viewer, DashError>, headers: HeaderMap) -> Response {
-    let _ = headers;
-    match viewer {
-        Ok(v) => page(&v.csrf, "app"),
-        Err(DashError::Unauthenticated) => Redirect::to("/login?next=/app").into_response(),
+pub async fn app_page(auth: Result<Auth, ApiError>, uri: axum::http::Uri) -> Response {
+    match auth {
+        Ok(a) => page(a.csrf.as_deref().unwrap_or(""), "app"),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            // Back to the same page after signing in; the path is the
+            // request's own (percent-encoded as received), `&` kept out of
+            // the query.
+            let back = uri.path().replace('&', "%26");
+            Redirect::to(&format!("/login?next={back}")).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
 
 /// `GET /app/api/sites`: the sites the viewer may see, with last 30 days'
 /// visitors.
-pub async fn sites(
-    State(state): State<AppState>,
-    viewer: Viewer,
-) -> Result<Json<Value>, DashError> {
+pub async fn sites(State(state): State<AppState>, auth: Auth) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let today = state.db.clock().now().day();
         let q = pledgedb_core::Query::days(DayRange::last_n(today, 30));
         let mut out = Vec::new();
         for name in state.db.domains() {
-            if !viewer.may_see(&name) {
+            if !auth.can_read(&name).is_ok() {
                 continue;
             }
             let visitors = match state.db.domain(&name) {
@@ -98,12 +91,12 @@ pub async fn sites(
 /// `GET /app/api/site/{site}/overview`.
 pub async fn overview(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
     Query(p): Params,
-) -> Result<Json<overview::Overview>, DashError> {
+) -> Result<Json<overview::Overview>, ApiError> {
     blocking(move || {
-        let d = site(&state, &viewer, &name)?;
+        let d = site(&state, &auth, &name)?;
         let range = range_of(&state, &p)?;
         let filters = overview::filters(|k| p.get(k).cloned())?;
         Ok(Json(overview::overview(&d, range, filters, None)?))
@@ -114,13 +107,15 @@ pub async fn overview(
 /// `GET /app/api/site/{site}/forms`: funnels and field reports.
 pub async fn forms(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
     Query(p): Params,
-) -> Result<Json<Value>, DashError> {
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let d = site(&state, &viewer, &name)?;
-        let reports = d.form_analytics(days_of(&state, &p)?, None)?;
+        let d = site(&state, &auth, &name)?;
+        let reports = d
+            .form_analytics(days_of(&state, &p)?, None)
+            .map_err(read_error)?;
         let forms: Vec<Value> = reports
             .iter()
             .map(|r| {
@@ -142,13 +137,15 @@ pub async fn forms(
 /// which exist only for fields that were not sensitive.
 pub async fn submissions(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
     Query(p): Params,
-) -> Result<Json<Value>, DashError> {
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let d = operated(&state, &viewer, &name)?;
-        let s = d.submissions(days_of(&state, &p)?, None)?;
+        let d = operated(&state, &auth, &name)?;
+        let s = d
+            .submissions(days_of(&state, &p)?, None)
+            .map_err(read_error)?;
         Ok(Json(json!({ "submissions": s })))
     })
     .await
@@ -160,14 +157,15 @@ const SESSION_ROWS: usize = 200;
 /// `GET /app/api/site/{site}/sessions`: recent visits.
 pub async fn sessions(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
     Query(p): Params,
-) -> Result<Json<Value>, DashError> {
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let d = site(&state, &viewer, &name)?;
+        let d = site(&state, &auth, &name)?;
         let list: Vec<Value> = d
-            .sessions(days_of(&state, &p)?, SESSION_ROWS)?
+            .sessions(days_of(&state, &p)?, SESSION_ROWS)
+            .map_err(read_error)?
             .into_iter()
             .map(|s| {
                 let mut v = serde_json::to_value(&s).unwrap_or(Value::Null);
@@ -183,18 +181,16 @@ pub async fn sessions(
 /// `GET /app/api/site/{site}/replay/{session}`: one visit's steps.
 pub async fn replay(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path((name, session)): Path<(String, String)>,
-) -> Result<Json<Value>, DashError> {
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let d = site(&state, &viewer, &name)?;
+        let d = site(&state, &auth, &name)?;
         let id = SessionId::parse_hex(&session)
-            .ok_or_else(|| DashError::Bad("a session id is 16 hex digits".into()))?;
-        let steps = d.replay(id)?;
+            .ok_or_else(|| ApiError::bad_request("a session id is 16 hex digits"))?;
+        let steps = d.replay(id).map_err(read_error)?;
         if steps.is_empty() {
-            return Err(DashError::NotFound(
-                "no such visit (erased or expired?)".into(),
-            ));
+            return Err(not_found("no such visit (erased or expired?)"));
         }
         Ok(Json(json!({ "session": session, "steps": steps })))
     })
@@ -208,15 +204,16 @@ const CELL_PX: u32 = 20;
 /// its most clicked targets.
 pub async fn heatmap(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
     Query(p): Params,
-) -> Result<Json<Value>, DashError> {
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let d = site(&state, &viewer, &name)?;
+        let d = site(&state, &auth, &name)?;
         let days = days_of(&state, &p)?;
         let pages: Vec<String> = d
-            .breakdown(&pledgedb_core::Query::days(days), Dimension::Page, 25)?
+            .breakdown(&pledgedb_core::Query::days(days), Dimension::Page, 25)
+            .map_err(read_error)?
             .into_iter()
             .map(|(p, _)| p)
             .collect();
@@ -225,9 +222,10 @@ pub async fn heatmap(
             .cloned()
             .or_else(|| pages.first().cloned())
             .unwrap_or_else(|| "/".into());
-        let cells = d.heatmap(days, &page, CELL_PX)?;
+        let cells = d.heatmap(days, &page, CELL_PX).map_err(read_error)?;
         let targets: Vec<Value> = d
-            .click_targets(days, &page, 10)?
+            .click_targets(days, &page, 10)
+            .map_err(read_error)?
             .into_iter()
             .map(|(t, n)| json!({ "target": t, "clicks": n }))
             .collect();
@@ -238,92 +236,19 @@ pub async fn heatmap(
     .await
 }
 
-/// `GET /app/api/site/{site}/privacy` (operators): the privacy report,
-/// with the site's own entry only.
-pub async fn privacy(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, DashError> {
-    blocking(move || {
-        operated(&state, &viewer, &name)?;
-        let mut r = state
-            .db
-            .privacy_report()
-            .map_err(|e| DashError::Engine(e.to_string()))?;
-        r.domains.retain(|d| d.name == name);
-        Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
-    })
-    .await
-}
-
 /// `GET /app/api/site/{site}/audit` (operators): the IP audit of every
 /// stored byte.
 pub async fn audit(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
-) -> Result<Json<Value>, DashError> {
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        operated(&state, &viewer, &name)?;
-        let r = pledgedb_core::audit_dir(state.db.path())
-            .map_err(|e| DashError::Engine(e.to_string()))?;
+        operated(&state, &auth, &name)?;
+        let r = pledgedb_core::audit_dir(state.db.path()).map_err(|_| ApiError::internal())?;
         Ok(Json(json!({
             "clean": r.findings.is_empty(), "files": r.files, "bytes": r.bytes, "findings": r.findings,
         })))
-    })
-    .await
-}
-
-/// Whom a privacy operation is about.
-#[derive(Deserialize)]
-pub struct Who {
-    visitor: Option<String>,
-    client: Option<String>,
-}
-
-impl Who {
-    fn reference(self) -> Result<VisitorRef, DashError> {
-        match (self.visitor, self.client) {
-            (Some(v), None) => VisitorId::parse_hex(v.trim())
-                .map(VisitorRef::Id)
-                .ok_or_else(|| DashError::Bad("a visitor id is 16 hex digits".into())),
-            (None, Some(c)) if !c.is_empty() => Ok(VisitorRef::ClientId(c)),
-            _ => Err(DashError::Bad(
-                "give exactly one of `visitor` (16 hex digits) or `client`".into(),
-            )),
-        }
-    }
-}
-
-/// `POST /app/api/site/{site}/export` (operators): everything stored about
-/// one visitor.
-pub async fn export(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-    Json(who): Json<Who>,
-) -> Result<Json<Value>, DashError> {
-    blocking(move || {
-        let d = operated(&state, &viewer, &name)?;
-        let e = d.export_visitor(&who.reference()?)?;
-        Ok(Json(serde_json::to_value(e).unwrap_or(Value::Null)))
-    })
-    .await
-}
-
-/// `POST /app/api/site/{site}/erase` (operators): erases one visitor and
-/// answers with the receipt.
-pub async fn erase(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-    Json(who): Json<Who>,
-) -> Result<Json<Value>, DashError> {
-    blocking(move || {
-        let d = operated(&state, &viewer, &name)?;
-        let e = d.erase_visitor(&who.reference()?)?;
-        Ok(Json(serde_json::to_value(e).unwrap_or(Value::Null)))
     })
     .await
 }
@@ -340,10 +265,10 @@ fn share_rows(state: &AppState, site: &str) -> Vec<Value> {
 /// `GET /app/api/site/{site}/shares` (operators).
 pub async fn shares(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
-) -> Result<Json<Value>, DashError> {
-    let d = operated(&state, &viewer, &name)?;
+) -> Result<Json<Value>, ApiError> {
+    let d = operated(&state, &auth, &name)?;
     let k = d.settings().min_aggregate_visitors;
     Ok(Json(json!({ "k": k, "shares": share_rows(&state, &name) })))
 }
@@ -351,15 +276,15 @@ pub async fn shares(
 /// `POST /app/api/site/{site}/shares` (operators): a new read-only link.
 pub async fn share_create(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path(name): Path<String>,
-) -> Result<Json<Value>, DashError> {
-    operated(&state, &viewer, &name)?;
+) -> Result<Json<Value>, ApiError> {
+    operated(&state, &auth, &name)?;
     let now = state.db.clock().now().0;
     let (token, share) = state
         .shares
         .create(&name, now)
-        .map_err(|e| DashError::Engine(e.to_string()))?;
+        .map_err(|_| ApiError::internal())?;
     Ok(Json(
         json!({ "id": share.id, "path": format!("/share/{token}") }),
     ))
@@ -368,27 +293,27 @@ pub async fn share_create(
 /// `POST /app/api/site/{site}/shares/{id}/revoke` (operators).
 pub async fn share_revoke(
     State(state): State<AppState>,
-    viewer: Viewer,
+    auth: Auth,
     Path((name, id)): Path<(String, String)>,
-) -> Result<Json<Value>, DashError> {
-    operated(&state, &viewer, &name)?;
+) -> Result<Json<Value>, ApiError> {
+    operated(&state, &auth, &name)?;
     if !state
         .shares
         .revoke(&name, &id)
-        .map_err(|e| DashError::Engine(e.to_string()))?
+        .map_err(|_| ApiError::internal())?
     {
-        return Err(DashError::NotFound("no such link".into()));
+        return Err(not_found("no such link"));
     }
     Ok(Json(json!({ "revoked": id })))
 }
+
+const GONE: &str = "this link does not exist or was revoked";
 
 /// `GET /share/{token}`: the shared dashboard's page.
 pub async fn share_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state.shares.resolve(&token) {
         Some(_) => page("", "share"),
-        None => {
-            DashError::NotFound("this link does not exist or was revoked".into()).into_response()
-        }
+        None => not_found(GONE).into_response(),
     }
 }
 
@@ -398,13 +323,13 @@ pub async fn share_overview(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(p): Params,
-) -> Result<Json<overview::Overview>, DashError> {
+) -> Result<Json<overview::Overview>, ApiError> {
     let name = state
         .shares
         .resolve(&token)
-        .ok_or_else(|| DashError::NotFound("this link does not exist or was revoked".into()))?;
+        .ok_or_else(|| not_found(GONE))?;
     blocking(move || {
-        let d = state.db.domain(&name)?;
+        let d = domain_of(&state, &name)?;
         let k = d.settings().min_aggregate_visitors.max(1);
         let range = range_of(&state, &p)?;
         let filters = overview::filters(|key| p.get(key).cloned())?;

@@ -9,22 +9,25 @@
 //! - `api.rs`: forms, visits and replays, heatmaps, privacy operations,
 //!   shared links.
 //! - `shares.rs`: the store of shared links.
-//! - `access.rs`: who is asking.
+//!
+//! Who is asking is the server's [`Auth`](crate::auth::Auth): a signed-in
+//! user (or an API key) who may read a site sees its dashboard; operating
+//! (submitted values, shared links, the audit) needs the admin right on it.
+//! Exports and erasures go through the operator endpoints of the Stats API.
 
-mod access;
 mod api;
 pub mod overview;
 pub mod shares;
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use pledgedb_core::{DomainError, EraseError, ReadError};
+use pledgedb_core::ReadError;
+
+use crate::auth::ApiError;
 
 use crate::state::AppState;
-
-pub use access::Viewer;
 
 const PAGE: &str = include_str!("assets/app.html");
 const SCRIPT: &str = include_str!("assets/app.js");
@@ -50,10 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/api/site/{site}/sessions", get(api::sessions))
         .route("/app/api/site/{site}/replay/{session}", get(api::replay))
         .route("/app/api/site/{site}/heatmap", get(api::heatmap))
-        .route("/app/api/site/{site}/privacy", get(api::privacy))
         .route("/app/api/site/{site}/audit", get(api::audit))
-        .route("/app/api/site/{site}/export", post(api::export))
-        .route("/app/api/site/{site}/erase", post(api::erase))
         .route(
             "/app/api/site/{site}/shares",
             get(api::shares).post(api::share_create),
@@ -101,63 +101,12 @@ fn escape_attr(s: &str) -> String {
         .collect()
 }
 
-/// What a dashboard route answers when it cannot answer.
-#[derive(Debug, thiserror::Error)]
-pub enum DashError {
-    /// The request was malformed.
-    #[error("{0}")]
-    Bad(String),
-    /// Not signed in.
-    #[error("sign in first")]
-    Unauthenticated,
-    /// Signed in, but not allowed.
-    #[error("{0}")]
-    Forbidden(String),
-    /// No such site, visit or link.
-    #[error("{0}")]
-    NotFound(String),
-    /// The engine failed.
-    #[error("the engine could not answer: {0}")]
-    Engine(String),
-}
-
-impl From<ReadError> for DashError {
-    fn from(e: ReadError) -> Self {
-        match e {
-            ReadError::Invalid(m) => DashError::Bad(m),
-            other => DashError::Engine(other.to_string()),
-        }
-    }
-}
-
-impl From<DomainError> for DashError {
-    fn from(e: DomainError) -> Self {
-        DashError::NotFound(e.to_string())
-    }
-}
-
-impl From<EraseError> for DashError {
-    fn from(e: EraseError) -> Self {
-        match e {
-            EraseError::Storage(s) => DashError::Engine(s.to_string()),
-            other => DashError::Bad(other.to_string()),
-        }
-    }
-}
-
-impl IntoResponse for DashError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            DashError::Bad(_) => StatusCode::BAD_REQUEST,
-            DashError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            DashError::Forbidden(_) => StatusCode::FORBIDDEN,
-            DashError::NotFound(_) => StatusCode::NOT_FOUND,
-            DashError::Engine(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        (
-            status,
-            axum::Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response()
+/// An engine read error as an answer: the engine's own message for a
+/// question it refused (its messages name no value of the request), a
+/// fixed one for anything else.
+pub(crate) fn read_error(e: ReadError) -> ApiError {
+    match e {
+        ReadError::Invalid(m) => ApiError::bad_request(m),
+        _ => ApiError::internal(),
     }
 }

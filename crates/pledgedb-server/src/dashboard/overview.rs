@@ -12,7 +12,8 @@ use pledgedb_core::{
 };
 use serde::Serialize;
 
-use super::DashError;
+use crate::auth::ApiError;
+use crate::stats::query::Metric;
 
 /// Rows per breakdown panel.
 pub const TOP_ROWS: usize = 10;
@@ -53,7 +54,7 @@ impl Range {
         from: Option<&str>,
         to: Option<&str>,
         today: Day,
-    ) -> Result<Range, DashError> {
+    ) -> Result<Range, ApiError> {
         let key = key.unwrap_or("30d");
         let days = match key {
             "today" | "day" => DayRange::new(today, today),
@@ -66,23 +67,23 @@ impl Range {
             "custom" => {
                 let day = |s: Option<&str>, which: &str| {
                     s.and_then(Day::parse).ok_or_else(|| {
-                        DashError::Bad(format!("`{which}` must be a date YYYY-MM-DD"))
+                        ApiError::bad_request(format!("`{which}` must be a date YYYY-MM-DD"))
                     })
                 };
                 let (first, last) = (day(from, "from")?, day(to, "to")?);
                 if last < first {
-                    return Err(DashError::Bad("the range ends before it starts".into()));
+                    return Err(ApiError::bad_request("the range ends before it starts"));
                 }
                 if last.0 - first.0 >= MAX_DAYS {
-                    return Err(DashError::Bad(format!(
+                    return Err(ApiError::bad_request(format!(
                         "a range covers at most {MAX_DAYS} days"
                     )));
                 }
                 DayRange::new(first, last)
             }
             _ => {
-                return Err(DashError::Bad(
-                    "`range` must be today, 7d, 30d, month or custom".into(),
+                return Err(ApiError::bad_request(
+                    "`range` must be today, 7d, 30d, month or custom",
                 ));
             }
         };
@@ -108,12 +109,12 @@ impl Range {
 
 /// The dashboard filters of a request (one value per dimension; several
 /// dimensions combine).
-pub fn filters(get: impl Fn(&str) -> Option<String>) -> Result<Filters, DashError> {
+pub fn filters(get: impl Fn(&str) -> Option<String>) -> Result<Filters, ApiError> {
     let mut f = Filters::default();
     if let Some(c) = get("country") {
         let country = Country::from_code(&c);
         if country == Country::UNKNOWN && !c.eq_ignore_ascii_case("ZZ") {
-            return Err(DashError::Bad("`country` must be a two-letter code".into()));
+            return Err(ApiError::bad_request("`country` must be a two-letter code"));
         }
         f.country = Some(country);
     }
@@ -123,8 +124,8 @@ pub fn filters(get: impl Fn(&str) -> Option<String>) -> Result<Filters, DashErro
                 .into_iter()
                 .find(|x| x.as_str() == d)
                 .ok_or_else(|| {
-                    DashError::Bad(
-                        "`device` must be desktop, mobile, tablet, bot or unknown".into(),
+                    ApiError::bad_request(
+                        "`device` must be desktop, mobile, tablet, bot or unknown",
                     )
                 })?,
         );
@@ -135,37 +136,28 @@ pub fn filters(get: impl Fn(&str) -> Option<String>) -> Result<Filters, DashErro
     Ok(f)
 }
 
-/// Dashboard numbers of a period.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Numbers {
-    /// Distinct visitors (estimated).
-    pub visitors: u64,
-    /// Visits.
-    pub visits: u64,
-    /// Page views.
-    pub pageviews: u64,
-    /// Page views per visit.
-    pub views_per_visit: f64,
-    /// Bounces per visit.
-    pub bounce_rate: f64,
-    /// Mean visit duration in seconds.
-    pub visit_duration: f64,
-}
+/// Dashboard numbers of a period, keyed by the Stats API's metric names
+/// and computed by its definitions ([`Metric::value`]), so the dashboard
+/// and the Stats API never disagree: `views_per_visit` with two decimals,
+/// `bounce_rate` a whole percentage, `visit_duration` whole seconds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Numbers(pub BTreeMap<&'static str, serde_json::Value>);
 
 impl From<Metrics> for Numbers {
     fn from(m: Metrics) -> Self {
-        Numbers {
-            visitors: m.visitors,
-            visits: m.visits,
-            pageviews: m.pageviews,
-            views_per_visit: if m.visits == 0 {
-                0.0
-            } else {
-                m.pageviews as f64 / m.visits as f64
-            },
-            bounce_rate: m.bounce_rate(),
-            visit_duration: m.avg_visit_ms() as f64 / 1000.0,
-        }
+        Numbers(
+            [
+                Metric::Visitors,
+                Metric::Visits,
+                Metric::Pageviews,
+                Metric::ViewsPerVisit,
+                Metric::BounceRate,
+                Metric::VisitDuration,
+            ]
+            .into_iter()
+            .map(|x| (x.name(), x.value(&m)))
+            .collect(),
+        )
     }
 }
 
@@ -219,23 +211,26 @@ pub fn overview(
     range: Range,
     filters: Filters,
     fold_below: Option<u32>,
-) -> Result<Overview, DashError> {
+) -> Result<Overview, ApiError> {
     let q = Query::days(range.days).filtered(filters.clone());
-    let metrics = domain.metrics(&q)?;
+    let metrics = domain.metrics(&q).map_err(super::read_error)?;
     if let Some(k) = fold_below
         && !filters.is_empty()
         && metrics.visitors < u64::from(k)
     {
-        return Err(DashError::Forbidden(format!(
+        return Err(ApiError::forbidden(format!(
             "fewer than {k} visitors match these filters; a shared view does not show them"
         )));
     }
-    let previous = domain.metrics(&Query::days(range.previous()).filtered(filters.clone()))?;
+    let previous = domain
+        .metrics(&Query::days(range.previous()).filtered(filters.clone()))
+        .map_err(super::read_error)?;
     let series = if range.bucket == "hour" {
-        hours(domain, range.days.first, &filters)?
+        hours(domain, range.days.first, &filters).map_err(super::read_error)?
     } else {
         domain
-            .timeseries(&q)?
+            .timeseries(&q)
+            .map_err(super::read_error)?
             .into_iter()
             .map(|(d, m)| Point {
                 label: d.to_string(),
@@ -247,7 +242,8 @@ pub fn overview(
     let mut breakdowns = BTreeMap::new();
     for (name, dim) in PANELS {
         let mut rows: Vec<Row> = domain
-            .breakdown(&q, dim, TOP_ROWS)?
+            .breakdown(&q, dim, TOP_ROWS)
+            .map_err(super::read_error)?
             .into_iter()
             .map(|(value, m)| Row {
                 value,
@@ -366,9 +362,7 @@ mod tests {
             ),
             ("custom", Some("1990-01-01"), Some("2026-01-02"), "at most"),
         ] {
-            let e = Range::parse(Some(k), f, t, today())
-                .unwrap_err()
-                .to_string();
+            let e = Range::parse(Some(k), f, t, today()).unwrap_err().message;
             assert!(e.contains(want), "{k} {f:?} {t:?}: {e}");
         }
     }
@@ -392,13 +386,13 @@ mod tests {
         assert!(
             filters(get("country", "Germany"))
                 .unwrap_err()
-                .to_string()
+                .message
                 .contains("`country`")
         );
         assert!(
             filters(get("device", "fridge"))
                 .unwrap_err()
-                .to_string()
+                .message
                 .contains("`device`")
         );
         let f = filters(get("country", "de")).unwrap();

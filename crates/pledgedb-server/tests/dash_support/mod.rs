@@ -8,6 +8,7 @@ use pledgedb_core::time::{ManualClock, Timestamp};
 use pledgedb_core::{Config, Db};
 use pledgedb_server::{Server, ServerConfig};
 
+#[allow(dead_code)] // each test uses what it needs
 pub struct Running {
     pub addr: SocketAddr,
     pub db: Db,

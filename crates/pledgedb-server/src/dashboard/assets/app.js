@@ -52,7 +52,10 @@
     return fetch(`${base}/api${path}${q}`, { credentials: 'same-origin' }).then(answer);
   }
   function post(path, body) {
-    return fetch(`${base}/api${path}`, {
+    return postTo(`${base}/api${path}`, body);
+  }
+  function postTo(url, body) {
+    return fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json', 'x-csrf-token': CSRF },
@@ -161,7 +164,7 @@
       ['Visits', m.visits, p && p.visits, 'visits', fmt],
       ['Page views', m.pageviews, p && p.pageviews, 'pageviews', fmt],
       ['Views per visit', m.views_per_visit, p && p.views_per_visit, 'views_per_visit', (x) => x.toFixed(2)],
-      ['Bounce rate', m.bounce_rate, p && p.bounce_rate, 'bounce_rate', pct, 'down'],
+      ['Bounce rate', m.bounce_rate, p && p.bounce_rate, 'bounce_rate', (x) => x + '%', 'down'],
       ['Visit duration', m.visit_duration, p && p.visit_duration, 'visit_duration', dur],
     ].map(([l, v, pv, id, f, better]) => {
       const c = card(l, v, pv, id, better);
@@ -373,12 +376,11 @@
   async function privacy() {
     navFor('privacy');
     const who = h('input', { type: 'text', id: 'visitor', placeholder: 'visitor id (16 hex digits) or client id', size: 40 });
-    const kind = h('select', { id: 'visitor-kind' }, h('option', { value: 'visitor' }, 'visitor id'), h('option', { value: 'client' }, 'client id'));
     const out = h('div', { id: 'privacy-out' });
-    const body = () => ({ [kind.value]: who.value.trim() });
+    const body = () => ({ site_id: site(), visitor: who.value.trim() });
     const exportBtn = h('button', { id: 'export', onclick: async () => {
       try {
-        const d = await post(sitePath('/export'), body());
+        const d = await postTo('/api/v2/operator/export', body());
         const blob = new Blob([JSON.stringify(d, null, 2)], { type: 'application/json' });
         const a = h('a', { href: URL.createObjectURL(blob), download: 'visitor-export.json', id: 'export-download' }, 'Download the export');
         out.replaceChildren(h('p', {}, `${d.events.length} events. `, a));
@@ -387,13 +389,17 @@
     const eraseBtn = h('button', { id: 'erase', class: 'danger', onclick: async () => {
       if (!confirm('Erase every event of this visitor? This cannot be undone.')) return;
       try {
-        const d = await post(sitePath('/erase'), body());
-        out.replaceChildren(h('p', {}, 'Erasure recorded. Receipt: '), h('pre', { id: 'receipt' }, JSON.stringify(d, null, 2)));
+        const d = await postTo('/api/v2/operator/erase', body());
+        out.replaceChildren(h('p', {}, d.status === 'pending' ? 'Erasure recorded. Receipt from the erasure log:' : 'Nothing is stored about this visitor.'),
+          h('pre', { id: 'receipt' }, JSON.stringify(d, null, 2)));
       } catch (e) { out.replaceChildren(h('p', { class: 'error' }, e.message)); }
     } }, 'Erase');
-    const [report, audit] = await Promise.all([api(sitePath('/privacy')), api(sitePath('/audit'))]);
+    const [report, audit] = await Promise.all([
+      fetch('/api/v2/operator/privacy-report', { credentials: 'same-origin' }).then(answer),
+      api(sitePath('/audit')),
+    ]);
     setMain(h('h1', {}, 'Privacy operations'),
-      h('div', { class: 'panel' }, h('h2', {}, 'A visitor\u2019s data'), h('div', { class: 'bar' }, kind, who, exportBtn, eraseBtn), out),
+      h('div', { class: 'panel' }, h('h2', {}, 'A visitor\u2019s data'), h('div', { class: 'bar' }, who, exportBtn, eraseBtn), out),
       h('div', { class: 'grid' },
         h('div', { class: 'panel' }, h('h2', {}, 'Privacy report'), h('pre', { id: 'privacy-report' }, JSON.stringify(report, null, 2))),
         h('div', { class: 'panel' }, h('h2', {}, 'Audit of the stored bytes'),
