@@ -12,12 +12,18 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod log;
+
 pub mod auth;
+pub mod cli;
+pub mod client;
 pub mod collect;
 pub mod config;
 pub mod dashboard;
 pub mod pages;
+pub mod rate;
 pub mod server;
+pub mod sites;
 pub mod state;
 pub mod stats;
 

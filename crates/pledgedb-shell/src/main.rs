@@ -71,6 +71,10 @@ enum Command {
     /// read at all.
     #[command(override_usage = "pledgedb [DIR] import [OPTIONS] <FILE>...")]
     Import(ImportArgs),
+    /// Serve the collector, tracker and pages over DIR (docs/serve.md).
+    Serve(pledgedb_server::cli::ServeArgs),
+    /// Register sites the server collects for: `pledgedb DIR site add D`.
+    Site(pledgedb_server::cli::SiteArgs),
     /// Users of `pledgedb serve`: add, list, remove.
     User(pledgedb_server::auth::cli::UserArgs),
     /// API keys of `pledgedb serve`: add (shown once), list, revoke.
@@ -125,6 +129,8 @@ fn main() -> ExitCode {
                 &a.flags,
             )
         }
+        Some(Command::Serve(a)) => pledgedb_server::cli::serve(cli.dir, cli.geoip, a),
+        Some(Command::Site(a)) => pledgedb_server::cli::site(&dir, a),
         Some(Command::User(a)) => pledgedb_server::auth::cli::user(&dir, a),
         Some(Command::Key(a)) => pledgedb_server::auth::cli::key(&dir, a),
         None => run_shell(&dir, cli.geoip.as_deref(), &cli.commands),

@@ -1,0 +1,374 @@
+//! The tracker in a real browser: headless Chromium driven over WebDriver
+//! (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`).
+//! The test fails, never skips, when they are missing.
+//!
+//! A page server of the test (another port, another host name: a
+//! cross-origin page as on a real site) serves pages that include
+//! `pledge.full.js` from the PledgeDB server; the browser navigates
+//! (including a pushState navigation), clicks, scrolls, types into a form
+//! it never submits and submits another. Afterwards the engine holds
+//! exactly the expected events and no file holds the un-submitted text.
+//! With Global Privacy Control set, nothing arrives.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use common::TestServer;
+use fantoccini::{Client, ClientBuilder, Locator};
+use pledgedb_core::{Event, EventKind, KeyKind};
+
+const UNSUBMITTED: &str = "Unsubmitted-Draft-Text-4417";
+const PASSWORD: &str = "Hunter2-Password-9981";
+const EMAIL: &str = "person@example.org";
+
+fn find_binary(names: &[&str]) -> Option<String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in names {
+        for dir in
+            std::env::split_paths(&path).chain(["/usr/bin".into(), "/usr/lib/chromium".into()])
+        {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    None
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_chromedriver() -> (Driver, u16, String) {
+    let driver = find_binary(&["chromedriver"]).unwrap_or_else(|| {
+        panic!(
+            "chromedriver not found: install Debian's chromium and chromium-driver \
+             (apt-get install -y chromium chromium-driver); .ci/run does"
+        )
+    });
+    let chromium =
+        find_binary(&["chromium", "chromium-browser", "google-chrome"]).unwrap_or_else(|| {
+            panic!("chromium not found: install Debian's chromium (apt-get install -y chromium)")
+        });
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver does not start");
+    let d = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (d, port, chromium)
+}
+
+async fn browser(port: u16, chromium: &str) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1200,800", "--no-first-run", "--disable-extensions"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("cannot start a Chromium session")
+}
+
+fn page(script_src: &str, gpc: bool, domain: &str) -> String {
+    // The GPC variant sets the signal before the tracker runs, as a
+    // browser with GPC switched on does (Chromium has no switch for it).
+    let gpc = if gpc {
+        "<script>Object.defineProperty(navigator, 'globalPrivacyControl', {value: true});</script>"
+    } else {
+        ""
+    };
+    format!(
+        r#"<!doctype html><html><head><title>shop</title>{gpc}
+<script defer src="{script_src}" data-domain="{domain}"></script></head>
+<body style="height: 4000px; margin: 0">
+<button id="buy" class="cta big" style="position:absolute; left: 100px; top: 200px; width: 80px; height: 30px">Buy</button>
+<form name="draft" style="position:absolute; top: 300px"><input name="note" type="text"></form>
+<form name="signup" action="/thanks" method="get" style="position:absolute; top: 400px">
+  <input name="email" type="email"><input name="pw" type="password">
+  <button id="send" type="submit">Send</button></form>
+</body></html>"#
+    )
+}
+
+/// Polls the engine until `done` holds for the domain's events, bounded.
+fn wait_for(s: &TestServer, domain: &str, done: impl Fn(&[Event]) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ev = s.events(domain);
+        if done(&ev) || Instant::now() > deadline {
+            return ev;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn has_submit(ev: &[Event]) -> bool {
+    ev.iter()
+        .any(|e| matches!(e.kind, EventKind::FormSubmit { .. }))
+}
+
+#[test]
+fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsubmitted() {
+    let (_driver, wd_port, chromium) = start_chromedriver();
+    // the test's page server, on "localhost" (the PledgeDB server is on
+    // 127.0.0.1: another origin)
+    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let page_port = pages.local_addr().unwrap().port();
+    let page_origin = format!("http://localhost:{page_port}");
+    let s = TestServer::start(&["shop.example", "control.example"], |c| {
+        c.extra_origins = vec![page_origin.clone()];
+    });
+    // real time here: the browser's clock and the server's must agree on
+    // "now" for the tracker's timestamps; the manual clock follows it.
+    let script = format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port());
+    let normal = page(&script, false, "shop.example");
+    let gpc = page(&script, true, "shop.example");
+    let control = page(&script, false, "control.example");
+    let app = Router::new()
+        .route("/page.html", get(move || async move { Html(normal) }))
+        .route("/gpc.html", get(move || async move { Html(gpc) }))
+        .route("/control.html", get(move || async move { Html(control) }))
+        .route(
+            "/thanks",
+            get(|| async { Html("<!doctype html><p>thanks</p>") }),
+        );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    pages.set_nonblocking(true).unwrap();
+    rt.spawn(async move {
+        let l = tokio::net::TcpListener::from_std(pages).unwrap();
+        axum::serve(l, app).await.unwrap();
+    });
+
+    let c = rt.block_on(browser(wd_port, &chromium));
+    rt.block_on(async {
+        c.goto(&format!("{page_origin}/page.html")).await.unwrap();
+        // wait for the tracker
+        for _ in 0..100 {
+            let v = c
+                .execute("return typeof window.pledge", vec![])
+                .await
+                .unwrap();
+            if v == "function" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        c.find(Locator::Css("#buy"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.execute("history.pushState({}, '', '/app/step2')", vec![])
+            .await
+            .unwrap();
+        c.execute("pledge('signup_start', {plan: 'pro', seats: 3})", vec![])
+            .await
+            .unwrap();
+        c.execute(
+            "window.scrollTo(0, document.documentElement.scrollHeight)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(700)).await; // the tracker's scroll debounce
+        c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+        let note = c.find(Locator::Css("input[name=note]")).await.unwrap();
+        note.send_keys(UNSUBMITTED).await.unwrap();
+        let email = c.find(Locator::Css("input[name=email]")).await.unwrap();
+        email.send_keys(EMAIL).await.unwrap();
+        let pw = c.find(Locator::Css("input[name=pw]")).await.unwrap();
+        pw.send_keys(PASSWORD).await.unwrap();
+        c.find(Locator::Css("#send"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    });
+    let ev = wait_for(&s, "shop.example", has_submit);
+    assert!(has_submit(&ev), "no form submit arrived: {:?}", kinds(&ev));
+
+    let pageviews: Vec<&str> = ev
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PageView { .. }))
+        .map(|e| e.path.as_str())
+        .collect();
+    assert_eq!(pageviews, ["/page.html", "/app/step2"]);
+    let clicks: Vec<(i32, i32, &str)> = ev
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Click { x, y, target } if target.as_str() == "button#buy" => {
+                Some((*x, *y, target.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(clicks.len(), 1, "{clicks:?}");
+    let (x, y, _) = clicks[0];
+    assert!(
+        (100..180).contains(&x) && (200..230).contains(&y),
+        "{x},{y}"
+    );
+    let scrolls: Vec<u8> = ev
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Scroll { depth } => Some(depth),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(scrolls, [100]);
+    let forms: Vec<&str> = ev
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::FormView { form } => Some(form.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(forms, ["draft", "signup"]);
+    let keys = |field: &str| {
+        ev.iter()
+            .filter(|e| {
+                matches!(&e.kind, EventKind::Keystroke { field: f, key: KeyKind::Character, .. } if f.as_str() == field)
+            })
+            .count()
+    };
+    assert_eq!(keys("note"), UNSUBMITTED.chars().count());
+    assert_eq!(keys("email"), EMAIL.chars().count());
+    assert_eq!(keys("pw"), 0, "keystrokes in a password field");
+    let focus = |field: &str| {
+        ev.iter()
+            .filter(|e| matches!(&e.kind, EventKind::FieldFocus { field: f, .. } if f.as_str() == field))
+            .count()
+    };
+    assert_eq!((focus("note"), focus("email")), (1, 1));
+    let submits: Vec<Vec<(String, String)>> = ev
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::FormSubmit { form, fields } if form.as_str() == "signup" => Some(
+                fields
+                    .iter()
+                    .map(|f| (f.name.as_str().to_owned(), f.value.as_str().to_owned()))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(submits, vec![vec![("email".to_owned(), EMAIL.to_owned())]]);
+    let customs: Vec<&str> = ev
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Custom { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(customs, ["signup_start"]);
+    // every event is one of those kinds: nothing else arrived
+    let expected = pageviews.len()
+        + ev.iter()
+            .filter(|e| matches!(e.kind, EventKind::Click { .. }))
+            .count()
+        + scrolls.len()
+        + forms.len()
+        + ev.iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::FieldFocus { .. }
+                        | EventKind::FieldBlur { .. }
+                        | EventKind::Keystroke { .. }
+                )
+            })
+            .count()
+        + submits.len()
+        + customs.len();
+    assert_eq!(ev.len(), expected);
+    let bytes = s.all_bytes();
+    let has = |n: &str| bytes.windows(n.len()).any(|w| w == n.as_bytes());
+    assert!(!has(UNSUBMITTED), "the un-submitted text is in a file");
+    assert!(!has(PASSWORD), "the password is in a file");
+    assert!(has(EMAIL), "the submitted email is not stored");
+
+    // Global Privacy Control: nothing arrives. A control page for another
+    // site is loaded after it, so once the control's page view is in,
+    // anything the GPC page had sent would be too.
+    let before = s.events("shop.example").len();
+    rt.block_on(async {
+        c.goto(&format!("{page_origin}/gpc.html")).await.unwrap();
+        for _ in 0..100 {
+            let v = c
+                .execute("return typeof window.pledge", vec![])
+                .await
+                .unwrap();
+            if v == "function" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        c.find(Locator::Css("#buy"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.execute("pledge('signup_start', {})", vec![])
+            .await
+            .unwrap();
+        let note = c.find(Locator::Css("input[name=note]")).await.unwrap();
+        note.send_keys("gpc").await.unwrap();
+        c.goto(&format!("{page_origin}/control.html"))
+            .await
+            .unwrap();
+        c.goto(&format!("{page_origin}/thanks")).await.unwrap();
+    });
+    let control = wait_for(&s, "control.example", |e| !e.is_empty());
+    assert!(!control.is_empty(), "the control page's view never arrived");
+    assert_eq!(
+        s.events("shop.example").len(),
+        before,
+        "a GPC browser sent something"
+    );
+    rt.block_on(c.close()).unwrap();
+}
+
+fn kinds(ev: &[Event]) -> Vec<&'static str> {
+    ev.iter().map(|e| e.kind.event_type().as_str()).collect()
+}
