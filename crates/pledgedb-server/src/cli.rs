@@ -220,3 +220,93 @@ fn site_add(db: &Db, domain: &str, origins: &[String]) -> ExitCode {
     println!("(pledge.full.js also records clicks, scroll depth and form interactions.)");
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    #[derive(Parser)]
+    struct Site {
+        #[command(flatten)]
+        args: SiteArgs,
+    }
+
+    #[test]
+    fn flags_win_over_the_config_file_and_bad_proxies_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("serve.toml");
+        std::fs::write(
+            &f,
+            "listen = \"127.0.0.1:9001\"\ntrusted_proxies = [\"10.0.0.0/8\"]\nmax_batch = 7\n",
+        )
+        .unwrap();
+        let fs = f.to_str().unwrap();
+        let s = Serve::parse_from(["serve", "data", "--config", fs]);
+        let c = server_config(&s.args, None).unwrap();
+        assert_eq!(c.listen.port(), 9001);
+        assert_eq!(c.max_batch, 7);
+        assert_eq!(c.trusted_proxies.len(), 1);
+        let s = Serve::parse_from([
+            "serve",
+            "--listen",
+            "127.0.0.1:9002",
+            "--trusted-proxies",
+            "127.0.0.1, 192.168.0.0/16",
+            "--config",
+            fs,
+        ]);
+        let c = server_config(&s.args, Some("g.mmdb".into())).unwrap();
+        assert_eq!(c.listen.port(), 9002);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.geoip.as_deref(), Some(Path::new("g.mmdb")));
+        assert!(!engine_config(&c).create_domains_on_ingest);
+        let s = Serve::parse_from(["serve", "--trusted-proxies", "203.0.113.9/77"]);
+        let e = server_config(&s.args, None).unwrap_err().to_string();
+        assert!(!e.contains("203.0.113.9"), "{e}");
+        // the directory once, before or after `serve`
+        assert!(pick_dir(Some("a".into()), Some("b".into())).is_err());
+        assert_eq!(
+            pick_dir(None, Some("b".into())).unwrap(),
+            PathBuf::from("b")
+        );
+    }
+
+    #[test]
+    fn site_add_registers_the_domain_and_its_origins_and_refuses_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let add = |args: &[&str]| {
+            let mut v = vec!["site", "add"];
+            v.extend_from_slice(args);
+            site(dir.path(), Site::parse_from(v).args)
+        };
+        assert_eq!(
+            add(&[
+                "Shop.Example",
+                "--origin",
+                "https://shop-example.pages.dev/"
+            ]),
+            ExitCode::SUCCESS
+        );
+        assert_ne!(add(&["203.0.113.9"]), ExitCode::SUCCESS);
+        assert_ne!(
+            add(&["b.example", "--origin", "https://203.0.113.9"]),
+            ExitCode::SUCCESS
+        );
+        assert_ne!(
+            add(&["c.example", "--origin", "https://c.example/path"]),
+            ExitCode::SUCCESS
+        );
+        let db = Db::open(dir.path(), Config::default()).unwrap();
+        assert_eq!(db.domains(), vec!["shop.example".to_owned()]);
+        let o = SiteOrigins::load(dir.path());
+        assert_eq!(o.extra("shop.example"), ["https://shop-example.pages.dev"]);
+        db.close().unwrap();
+    }
+}

@@ -54,7 +54,9 @@ impl RateLimiter {
         let mut h = SipHasher13::new_with_key(&self.key);
         match ip {
             IpAddr::V4(v4) => h.write(&v4.octets()),
-            IpAddr::V6(v6) => h.write(&v6.octets()),
+            // One IPv6 client usually holds a whole /64: key by it, so
+            // rotating addresses within it does not escape the limit.
+            IpAddr::V6(v6) => h.write(&v6.octets()[..8]),
         }
         h.finish()
     }
@@ -67,6 +69,15 @@ impl RateLimiter {
         if map.len() >= MAX_BUCKETS && !map.contains_key(&k) {
             let (per_ms, burst) = (self.per_ms, self.burst);
             map.retain(|_, b| b.tokens + (now_ms - b.last_ms).max(0) as f64 * per_ms < burst);
+            if map.len() >= MAX_BUCKETS {
+                // Still full (a flood from many addresses): forget the
+                // buckets idle for a minute, then all, so memory stays
+                // bounded.
+                map.retain(|_, b| now_ms - b.last_ms < 60_000);
+                if map.len() >= MAX_BUCKETS {
+                    map.clear();
+                }
+            }
         }
         let b = map.entry(k).or_insert(Bucket {
             tokens: self.burst,
@@ -125,6 +136,22 @@ mod tests {
         assert!(!r.allow_at(a, 1, 100_000));
         // a batch costs its size
         assert!(!r.allow_at(b, 4, 100_000));
+    }
+
+    #[test]
+    fn addresses_of_one_ipv6_64_share_a_bucket_and_memory_stays_bounded() {
+        let r = RateLimiter::new(0.001, 2);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(r.allow_at(a, 1, 0));
+        assert!(r.allow_at(b, 1, 0));
+        assert!(!r.allow_at(a, 1, 0));
+        assert!(r.allow_at(c, 1, 0));
+        for i in 0..(MAX_BUCKETS as u32 + 10) {
+            r.allow_at(IpAddr::V4(std::net::Ipv4Addr::from(i)), 1, 1);
+        }
+        assert!(r.len() <= MAX_BUCKETS);
     }
 
     #[test]

@@ -409,6 +409,15 @@ fn passwords_keys_and_session_tokens_never_reach_the_store_in_clear() {
         assert!(!hay.contains(secret), "a secret in clear");
     }
     assert!(!csrf.is_empty());
+    // The audit finds nothing IP-shaped, though a login from an address
+    // happened and failed logins were counted.
+    let _ = s.post_json(
+        "/login",
+        &[("x-forwarded-for", "203.0.113.9")],
+        &json!({"username": "ana", "password": "not the password"}),
+    );
+    let audit = pledgedb_core::audit_dir(&s.data_dir()).unwrap();
+    assert!(audit.findings.is_empty(), "{:?}", audit.findings);
     // The key still works (it is checked by its hash).
     let q = json!({"site_id": SITES[0], "metrics": ["visitors"], "date_range": "day"});
     assert_eq!(s.query(&key, &q).status, 200);

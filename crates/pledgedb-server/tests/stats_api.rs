@@ -240,6 +240,25 @@ fn every_metric_dimension_and_filter_operator_equals_the_typed_api() {
             expr: expr.clone(),
             ..Filters::default()
         });
+        // The engine's filtered answer is the roll-up function over exactly
+        // the events the expression accepts, day by day.
+        let dom = s.db.domain(site).unwrap();
+        let mut by_day: std::collections::BTreeMap<pledgedb_core::Day, Vec<pledgedb_core::Event>> =
+            Default::default();
+        dom.scan(
+            TimeRange::new(range().first.start(), range().last.end()),
+            |e| {
+                if expr.as_ref().is_none_or(|x| x.accepts(e)) {
+                    by_day.entry(e.ts.day()).or_default().push(e.clone());
+                }
+            },
+        )
+        .unwrap();
+        let mut total = pledgedb_core::query::Agg::default();
+        for events in by_day.values() {
+            total.merge(&pledgedb_core::query::rollup(events).totals);
+        }
+        assert_eq!(dom.metrics(&q).unwrap(), Metrics::from(&total), "{filters}");
         for dim in &dims {
             let body = json!({
                 "site_id": site,

@@ -32,6 +32,11 @@ pub const WINDOW_MS: i64 = 15 * 60_000;
 /// passes (a flood of names cannot grow memory without bound).
 const MAX_ENTRIES: usize = 100_000;
 
+/// Password verifications that may run at once.
+pub const ARGON2_AT_ONCE: usize = 4;
+
+static ARGON2: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_AT_ONCE);
+
 #[derive(Clone, Copy)]
 struct Window {
     start_ms: i64,
@@ -69,9 +74,14 @@ impl LoginLimiter {
     }
 
     fn slots(&self, name: &str, client: Option<IpAddr>) -> (u64, Option<u64>) {
+        // An IPv6 client is counted by its /64: one host usually holds a
+        // whole /64 and could otherwise take a fresh address per attempt.
         let c = client.map(|ip| match ip {
             IpAddr::V4(a) => self.slot(2, &a.octets()),
-            IpAddr::V6(a) => self.slot(3, &a.octets()),
+            IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(v4) => self.slot(2, &v4.octets()),
+                None => self.slot(3, &a.octets()[..8]),
+            },
         });
         (self.slot(1, name.as_bytes()), c)
     }
@@ -323,6 +333,11 @@ async fn post_login(State(state): State<AppState>, parts: Parts, body: Bytes) ->
     }
     let accounts = state.accounts.clone();
     let (name, password) = (login.username.clone(), login.password);
+    // Each Argon2 verification takes ~19 MiB and a core for a while: at
+    // most ARGON2_AT_ONCE run at a time, the others wait their turn.
+    let Ok(_permit) = ARGON2.acquire().await else {
+        return fail(ApiError::internal());
+    };
     let checked =
         tokio::task::spawn_blocking(move || accounts.check_password(&name, &password)).await;
     let user = match checked {
@@ -464,6 +479,22 @@ mod tests {
         assert!(!l.blocked("fresh", b, 0));
         l.succeeded("u1");
         assert!(l.blocked("fresh", a, 0), "a success clears the name only");
+        // IPv6: every address of one /64 is one client; mapped IPv4 is IPv4.
+        let l = LoginLimiter::new().unwrap();
+        for i in 0..MAX_FAILURES_PER_CLIENT {
+            let ip: IpAddr = format!("2001:db8:1:2::{:x}", i + 1).parse().unwrap();
+            l.failed(&format!("u{i}"), Some(ip), 0);
+        }
+        let same64: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        let other64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(l.blocked("fresh", Some(same64), 0));
+        assert!(!l.blocked("fresh", Some(other64), 0));
+        let l = LoginLimiter::new().unwrap();
+        for i in 0..MAX_FAILURES_PER_CLIENT {
+            l.failed(&format!("u{i}"), a, 0);
+        }
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert!(l.blocked("fresh", Some(mapped), 0));
     }
 
     #[test]

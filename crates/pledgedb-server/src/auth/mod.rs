@@ -191,14 +191,10 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Whether the request came over TLS: a trusted proxy said so.
-pub fn is_tls(state: &AppState, parts_headers: &HeaderMap, peer: Option<std::net::IpAddr>) -> bool {
-    let trusted = peer.is_some_and(|p| state.config.trusted_proxies.iter().any(|n| n.contains(&p)));
-    trusted
-        && parts_headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+/// Whether the request came over TLS: a trusted proxy said so
+/// ([`crate::client::is_tls`]).
+pub fn is_tls(state: &AppState, headers: &HeaderMap, peer: Option<std::net::IpAddr>) -> bool {
+    peer.is_some_and(|p| crate::client::is_tls(p, headers, &state.config.trusted_proxies))
 }
 
 /// The origin (`scheme://host[:port]`) this request was addressed to.

@@ -26,6 +26,9 @@ pub const KEY_PREFIX: &str = "pdb_";
 /// How long a login session lasts.
 pub const SESSION_TTL_MS: i64 = 12 * 3_600_000;
 
+/// Most live sessions one user has.
+pub const MAX_SESSIONS_PER_USER: usize = 32;
+
 /// Longest user or key name.
 pub const MAX_NAME: usize = 64;
 
@@ -129,6 +132,9 @@ pub enum AccountError {
     /// `.`, `_`, `-`, `@`.
     #[error("a name is 1 to {MAX_NAME} letters, digits, '.', '_', '-' or '@'")]
     BadName,
+    /// A site that is not a domain name.
+    #[error("a site is a domain name (not an address)")]
+    BadSite,
     /// A password outside the accepted lengths.
     #[error("a password has {MIN_PASSWORD} to {MAX_PASSWORD} bytes")]
     BadPassword,
@@ -194,7 +200,9 @@ pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether a user or key name is acceptable.
+/// Whether a user or key name is acceptable: 1 to [`MAX_NAME`] letters,
+/// digits, `.`, `_`, `-`, `@`, and nothing IP-shaped (by the engine's own
+/// definition), so no address is ever written to the store.
 #[must_use]
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -202,6 +210,15 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && !pledgedb_core::text::contains_ip(name)
+}
+
+/// Whether a site name is a domain name the engine would register (which
+/// refuses IP literals and host names that spell an address).
+#[must_use]
+pub fn valid_site(site: &str) -> bool {
+    pledgedb_core::limits::validate_domain_name(site).is_ok()
+        && !pledgedb_core::text::contains_ip(site)
 }
 
 /// A PHC string that no password matches, verified against when a login
@@ -349,6 +366,9 @@ impl Accounts {
         if !valid_name(name) {
             return Err(AccountError::BadName);
         }
+        if !sites.iter().all(|s| valid_site(s)) {
+            return Err(AccountError::BadSite);
+        }
         let phc = hash_password(password)?;
         self.change(|d| {
             if d.users.iter().any(|u| u.name == name) {
@@ -409,6 +429,9 @@ impl Accounts {
         if !valid_name(name) {
             return Err(AccountError::BadName);
         }
+        if !valid_site(site) {
+            return Err(AccountError::BadSite);
+        }
         let text = format!("{KEY_PREFIX}{}", hex(&random_bytes::<32>()?));
         let digest = digest(&text);
         self.change(|d| {
@@ -466,6 +489,20 @@ impl Accounts {
         };
         self.change(|d| {
             d.sessions.retain(|s| s.expires_ms > now_ms);
+            // A user keeps at most MAX_SESSIONS_PER_USER sessions: the
+            // oldest ends first, so logins cannot grow the file without end.
+            let mine = d.sessions.iter().filter(|s| s.user == user).count();
+            if mine >= MAX_SESSIONS_PER_USER {
+                let mut drop = mine + 1 - MAX_SESSIONS_PER_USER;
+                d.sessions.retain(|s| {
+                    if drop > 0 && s.user == user {
+                        drop -= 1;
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
             d.sessions.push(rec);
             Ok(())
         })?;
@@ -577,10 +614,33 @@ mod tests {
     }
 
     #[test]
+    fn sessions_per_user_are_capped_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Accounts::open(dir.path()).unwrap();
+        a.add_user("ana", "long enough", &[], false).unwrap();
+        let tokens: Vec<String> = (0..MAX_SESSIONS_PER_USER + 3)
+            .map(|_| a.open_session("ana", 0).unwrap().0)
+            .collect();
+        for (i, t) in tokens.iter().enumerate() {
+            assert_eq!(a.session(t, 1).unwrap().is_some(), i >= 3, "{i}");
+        }
+    }
+
+    #[test]
     fn names_and_passwords_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         let a = Accounts::open(dir.path()).unwrap();
-        for bad in ["", "a b", "x/y", "é", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "a b",
+            "x/y",
+            "é",
+            &"x".repeat(65),
+            "203.0.113.5",
+            "host-203-0-113-5",
+            "fe80--1.ipv6-literal.net",
+            "u2001-db8--1",
+        ] {
             assert!(matches!(
                 a.add_user(bad, "long enough", &[], false),
                 Err(AccountError::BadName)
@@ -594,6 +654,26 @@ mod tests {
             a.add_user("ok", "short", &[], false),
             Err(AccountError::BadPassword)
         ));
+        for site in [
+            "203.0.113.5",
+            "[2001:db8::1]",
+            "c-73-22-11-5.example.net",
+            "",
+            "a b",
+        ] {
+            assert!(matches!(
+                a.add_user("ok", "long enough", &[site.to_string()], false),
+                Err(AccountError::BadSite)
+            ));
+            assert!(matches!(
+                a.add_key("ok", site, Scope::Stats, 0),
+                Err(AccountError::BadSite)
+            ));
+        }
+        for ok in ["ana", "ana.b@example.org", "k-2026", "v1.2"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        assert!(!dir.path().join(FILE_NAME).exists(), "nothing was written");
         a.add_user("ok", "long enough", &[], true).unwrap();
         assert!(matches!(
             a.add_user("ok", "long enough", &[], true),

@@ -121,6 +121,17 @@ async fn opt_out_post(
     headers: HeaderMap,
     form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    let ip = crate::client::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    if !state.rate.allow(ip, 1, state.db.clock().as_ref()) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            page(
+                "Too many requests",
+                "<p>Too many requests; try again later.</p>",
+            ),
+        )
+            .into_response();
+    }
     if !same_origin(&headers) {
         crate::log!("/opt-out: 403 cross-origin post refused");
         return (

@@ -79,7 +79,10 @@ impl Reply {
 }
 
 fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("the server answers");
+    let mut r = match r {
+        Ok(r) => r,
+        Err(e) => panic!("the server answers: {e:?}"),
+    };
     let status = r.status().as_u16();
     let headers: Vec<(String, String)> = r
         .headers()
@@ -152,6 +155,11 @@ pub fn serve_with(trusted: Vec<ipnet::IpNet>) -> Served {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        // A fresh connection per request: a refusal answered before its
+        // body was read closes the connection, and a pooled one could be
+        // reused in the instant before the close is seen.
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
         .into();
     Served {
