@@ -2,118 +2,55 @@
 //! their sites, only admins operate, the numbers equal the Stats API's, and
 //! a shared link folds small rows, shows nothing else and can be revoked.
 
-mod dash_support;
+mod api_common;
 
-use pledgedb_core::time::Day;
-use pledgedb_core::{Db, Hit};
-use pledgedb_server::auth::Accounts;
-use pledgedb_workload::{Workload, WorkloadConfig};
+use api_common::{DAYS, Served, first_day};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-fn first_day() -> Day {
-    Day::from_ymd(2026, 3, 2)
-}
-
-fn seeded(db: &Db) {
-    for d in ["shop.example", "blog.example"] {
-        db.create_domain(d).unwrap();
-    }
-    let cfg = WorkloadConfig {
-        seed: 5,
-        domains: vec!["shop.example".into(), "blog.example".into()],
-        start: first_day().start(),
-        days: 7,
-        visitors_per_day: 60,
-        ..WorkloadConfig::default()
-    };
-    let w = Workload::new(cfg);
-    for r in db.ingest_batch(w.collect::<Vec<Hit>>()) {
-        let _ = r.unwrap();
-    }
-}
-
-fn server() -> dash_support::Running {
-    // Noon of the last generated day: "7d" is exactly the generated week.
-    let now = first_day().plus(6).start().plus_millis(12 * 3_600_000);
-    let s = dash_support::start(now, seeded);
-    let accounts = Accounts::open(s.db.path()).unwrap();
-    accounts.add_user("owner", PASSWORD, &[], true).unwrap();
-    accounts
-        .add_user("viewer", PASSWORD, &["shop.example".to_string()], false)
-        .unwrap();
+fn server() -> Served {
+    let s = api_common::serve();
+    s.load();
+    s.add_user("owner", PASSWORD, &[], true);
+    s.add_user("viewer", PASSWORD, &["shop.example"], false);
     s
 }
 
-/// A browser-like caller: the session cookie it was given, if any.
-struct Caller {
-    agent: ureq::Agent,
-    cookie: Option<String>,
+/// A signed-in caller: the session cookie and its CSRF token.
+struct Caller(Vec<(String, String)>);
+
+fn login(s: &Served, user: &str) -> (Caller, String) {
+    let (cookie, csrf) = s.login(user, PASSWORD);
+    (Caller(vec![("cookie".into(), cookie)]), csrf)
 }
 
 fn caller() -> Caller {
-    Caller {
-        agent: dash_support::agent(),
-        cookie: None,
-    }
+    Caller(Vec::new())
 }
 
-/// Signs in; the caller keeps the cookie. Returns the CSRF token.
-fn login(s: &dash_support::Running, user: &str) -> (Caller, String) {
-    let mut c = caller();
-    let mut r = c
-        .agent
-        .post(&s.url("/login"))
-        .header("content-type", "application/json")
-        .send(json!({ "username": user, "password": PASSWORD }).to_string())
-        .unwrap();
-    assert_eq!(r.status(), 200, "login {user}");
-    let set = r.headers().get("set-cookie").unwrap().to_str().unwrap();
-    c.cookie = Some(set.split(';').next().unwrap().to_string());
-    let v: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-    (c, v["csrf"].as_str().unwrap().to_string())
-}
-
-fn get(s: &dash_support::Running, c: &Caller, path: &str) -> (u16, Value) {
-    let mut req = c.agent.get(&s.url(path));
-    if let Some(k) = &c.cookie {
-        req = req.header("cookie", k);
-    }
-    let mut r = req.call().unwrap();
-    let status = r.status().as_u16();
-    let body = r.body_mut().read_to_string().unwrap();
+fn get(s: &Served, c: &Caller, path: &str) -> (u16, Value) {
+    let h: Vec<(&str, &str)> = c.0.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let r = s.get(path, &h);
     (
-        status,
-        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        r.status,
+        if r.json.is_null() {
+            Value::String(r.text)
+        } else {
+            r.json
+        },
     )
 }
 
-fn post(
-    s: &dash_support::Running,
-    c: &Caller,
-    path: &str,
-    csrf: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut req = c
-        .agent
-        .post(&s.url(path))
-        .header("content-type", "application/json")
-        .header("origin", &format!("http://{}", s.addr));
-    if let Some(k) = &c.cookie {
-        req = req.header("cookie", k);
-    }
+fn post(s: &Served, c: &Caller, path: &str, csrf: Option<&str>, body: Value) -> (u16, Value) {
+    let origin = s.origin();
+    let mut h: Vec<(&str, &str)> = c.0.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    h.push(("origin", &origin));
     if let Some(t) = csrf {
-        req = req.header("x-csrf-token", t);
+        h.push(("x-csrf-token", t));
     }
-    let mut r = req.send(body.to_string()).unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let r = s.post_json(path, &h, &body);
+    (r.status, r.json)
 }
 
 #[test]
@@ -250,11 +187,18 @@ fn the_dashboard_numbers_are_the_stats_api_numbers() {
     let (_, d) = get(&s, &a, "/app/api/site/shop.example/overview?range=7d");
     assert_eq!(d["series"].as_array().unwrap().len(), 7);
     assert!(d["metrics"]["visitors"].as_u64().unwrap() > 0);
-    // Today: 24 hour buckets whose page views add up to today's.
-    let (_, t) = get(&s, &a, "/app/api/site/shop.example/overview?range=today");
+    // A single day: 24 hour buckets whose page views add up to the day's.
+    let last = first_day().plus(DAYS as i32 - 1).to_string();
+    let (_, t) = get(
+        &s,
+        &a,
+        &format!("/app/api/site/shop.example/overview?range=custom&from={last}&to={last}"),
+    );
+    assert_eq!(t["range"]["bucket"], "hour");
     let hours = t["series"].as_array().unwrap();
     assert_eq!(hours.len(), 24);
     let sum: u64 = hours.iter().map(|p| p["pageviews"].as_u64().unwrap()).sum();
+    assert!(sum > 0);
     assert_eq!(sum, t["metrics"]["pageviews"].as_u64().unwrap());
 }
 
@@ -278,7 +222,7 @@ fn a_shared_link_folds_small_rows_shows_nothing_else_and_can_be_revoked() {
     let path = made["path"].as_str().unwrap().to_string();
     let id = made["id"].as_str().unwrap().to_string();
     // The store holds no token.
-    let stored = std::fs::read_to_string(s.db.path().join("shares.json")).unwrap();
+    let stored = std::fs::read_to_string(s.data_dir().join("shares.json")).unwrap();
     assert!(!stored.contains(path.trim_start_matches("/share/")));
 
     let stranger = caller();
