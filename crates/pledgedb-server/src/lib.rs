@@ -19,6 +19,7 @@ pub mod cli;
 pub mod client;
 pub mod collect;
 pub mod config;
+pub mod dashboard;
 pub mod pages;
 pub mod rate;
 pub mod server;

@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pages::routes())
         .merge(crate::auth::routes())
         .merge(crate::stats::routes())
+        .merge(crate::dashboard::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
@@ -54,7 +55,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     };
     set(h, header::CONTENT_SECURITY_POLICY, CSP);
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // same-origin, not no-referrer: with no-referrer a browser sends
+    // `Origin: null` on form posts, which the CSRF rule must refuse.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(
         h,
@@ -84,7 +87,7 @@ impl Server {
     pub async fn bind(db: Db, config: ServerConfig) -> std::io::Result<Server> {
         let listener = TcpListener::bind(config.listen).await?;
         let accounts = Arc::new(crate::auth::Accounts::open(db.path())?);
-        let state = AppState::new(db, config, accounts);
+        let state = AppState::new(db, config, accounts)?;
         Ok(Server { listener, state })
     }
 

@@ -24,24 +24,32 @@ pub struct AppState {
     /// The engine's input limits, checked for a whole batch before any of
     /// it is ingested.
     pub db_limits: pledgedb_core::Limits,
+    /// The dashboard's shared read-only links.
+    pub shares: Arc<crate::dashboard::shares::Shares>,
 }
 
 impl AppState {
     /// The state over an open engine.
     #[must_use]
-    pub fn new(db: Db, config: ServerConfig, accounts: Arc<crate::auth::Accounts>) -> AppState {
+    pub fn new(
+        db: Db,
+        config: ServerConfig,
+        accounts: Arc<crate::auth::Accounts>,
+    ) -> std::io::Result<AppState> {
         let rate = Arc::new(crate::rate::RateLimiter::new(
             config.rate_per_second,
             config.rate_burst,
         ));
         let origins = Arc::new(crate::sites::SiteOrigins::load(db.path()));
-        AppState {
+        let shares = Arc::new(crate::dashboard::shares::Shares::open(db.path())?);
+        Ok(AppState {
             db_limits: pledgedb_core::Limits::default(),
             origins,
             db,
             config: Arc::new(config),
             accounts,
             rate,
-        }
+            shares,
+        })
     }
 }

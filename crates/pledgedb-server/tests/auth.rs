@@ -387,7 +387,7 @@ fn a_form_login_sets_the_cookie_and_goes_to_a_local_page_only() {
     assert_eq!(r.header("location"), Some("/app"));
     assert!(r.set_cookie[0].starts_with("pledge_session="));
     let r = s.post_raw("/login", &form, &body("%2F%2Fevil.example"));
-    assert_eq!(r.header("location"), Some("/"));
+    assert_eq!(r.header("location"), Some("/app"));
     let r = s.post_raw("/login", &form, "username=ana&password=nope-nope-nope");
     assert_eq!(r.status, 401);
     assert!(r.set_cookie.is_empty());

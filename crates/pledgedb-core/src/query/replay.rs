@@ -31,6 +31,10 @@ pub struct ReplayStep {
     pub path: Text,
     /// A human-readable description; a keystroke is [`KEY_MASK`].
     pub detail: String,
+    /// The event itself, for a player (in JSON `{"type": "click", "x": ..}`):
+    /// a keystroke carries only its [`KeyKind`](crate::KeyKind), a submit
+    /// only its stored (non-sensitive) fields.
+    pub action: EventKind,
 }
 
 /// One visit, summarised.
@@ -179,6 +183,7 @@ impl Domain {
                 kind: e.kind.event_type(),
                 detail: describe(&e.kind),
                 path: e.path,
+                action: e.kind,
             })
             .collect())
     }
@@ -244,6 +249,39 @@ impl Domain {
             .map(|((x, y), clicks)| HeatCell { x, y, clicks })
             .collect();
         v.sort_by(|a, b| b.clicks.cmp(&a.clicks).then((a.y, a.x).cmp(&(b.y, b.x))));
+        Ok(v)
+    }
+
+    /// The most clicked targets (element descriptions) on one page, most
+    /// clicked first, at most `limit`: the list beside a heatmap. Reads what
+    /// the heatmap reads.
+    pub fn click_targets(
+        &self,
+        days: DayRange,
+        page: &str,
+        limit: usize,
+    ) -> Result<Vec<(Text, u64)>, ReadError> {
+        let mut counts: BTreeMap<Text, u64> = BTreeMap::new();
+        let pred = Predicate {
+            types: Some(vec![EventType::Click]),
+            any_of: vec![AnyOf::Path(vec![page.to_string()])],
+            ..Predicate::default()
+        };
+        self.scan_where(
+            TimeRange::new(days.first.start(), days.last.end()),
+            HEATMAP_COLUMNS,
+            &pred,
+            |e| {
+                if let EventKind::Click { target, .. } = &e.kind
+                    && e.path.as_str() == page
+                {
+                    *counts.entry(target.clone()).or_default() += 1;
+                }
+            },
+        )?;
+        let mut v: Vec<(Text, u64)> = counts.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(limit);
         Ok(v)
     }
 }

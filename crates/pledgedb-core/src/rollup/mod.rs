@@ -32,9 +32,9 @@ use crate::event::{Event, EventKind, SessionId, VisitorId};
 use crate::text::Text;
 use hll::Hll;
 pub use range::{DayRange, Filters};
-use visit::{Landing, Visits};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use visit::{Landing, Visits};
 
 /// A breakdown dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

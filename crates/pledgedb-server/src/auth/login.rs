@@ -225,9 +225,12 @@ fn local_next(next: Option<&str>) -> &str {
         {
             n
         }
-        _ => "/",
+        _ => DEFAULT_NEXT,
     }
 }
+
+/// Where a form login goes when it names no page: the dashboard.
+const DEFAULT_NEXT: &str = "/app";
 
 const LOGIN_PAGE: &str = r#"<!doctype html>
 <html lang="en">
@@ -240,24 +243,34 @@ const LOGIN_PAGE: &str = r#"<!doctype html>
 <form method="post" action="/login">
 <p><label>User name <input name="username" autocomplete="username" required maxlength="64"></label></p>
 <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button type="submit">Log in</button></p>
+{next}<p><button type="submit">Log in</button></p>
 </form>
 </main>
 </body>
 </html>
 "#;
 
-fn login_page(message: &str) -> Html<String> {
+fn login_page(message: &str, next: Option<&str>) -> Html<String> {
     let m = if message.is_empty() {
         String::new()
     } else {
         format!("<p role=\"alert\">{message}</p>")
     };
-    Html(LOGIN_PAGE.replace("{message}", &m))
+    // Where the form goes after signing in: only a local path, escaped.
+    let next = match next.map(|n| local_next(Some(n))) {
+        Some(n) if n != DEFAULT_NEXT => format!(
+            "<input type=\"hidden\" name=\"next\" value=\"{}\">\n",
+            html_escape::encode_safe(n)
+        ),
+        _ => String::new(),
+    };
+    Html(LOGIN_PAGE.replace("{message}", &m).replace("{next}", &next))
 }
 
-async fn get_login() -> Html<String> {
-    login_page("")
+async fn get_login(
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Html<String> {
+    login_page("", q.get("next").map(String::as_str))
 }
 
 async fn post_login(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
@@ -266,7 +279,7 @@ async fn post_login(State(state): State<AppState>, parts: Parts, body: Bytes) ->
     let tls = is_tls(&state, &parts.headers, peer);
     let fail = |e: ApiError| -> Response {
         if form {
-            (e.status, login_page(&e.message)).into_response()
+            (e.status, login_page(&e.message, None)).into_response()
         } else {
             e.into_response()
         }
@@ -503,14 +516,36 @@ mod tests {
     }
 
     #[test]
+    fn the_login_page_carries_only_a_local_next_escaped() {
+        let page = |n: Option<&str>| login_page("", n).0;
+        assert!(page(Some("/app/shop.example")).contains(
+            "<input type=\"hidden\" name=\"next\" value=\"&#x2F;app&#x2F;shop.example\">"
+        ));
+        for n in [
+            None,
+            Some("//evil.example"),
+            Some("https://evil.example"),
+            Some("/app"),
+        ] {
+            assert!(!page(n).contains("name=\"next\""), "{n:?}");
+        }
+        let hostile = page(Some("/x\"><script>alert(1)</script>"));
+        assert!(
+            hostile.contains("value=\"&#x2F;x&quot;&gt;&lt;script&gt;"),
+            "{hostile}"
+        );
+        assert!(!hostile.contains("<script>"), "{hostile}");
+    }
+
+    #[test]
     fn only_local_paths_are_followed_after_login() {
         for (n, want) in [
             (Some("/app"), "/app"),
-            (Some("//evil.example"), "/"),
-            (Some("/\\evil.example"), "/"),
-            (Some("https://evil.example"), "/"),
-            (Some("/a b"), "/"),
-            (None, "/"),
+            (Some("//evil.example"), "/app"),
+            (Some("/\\evil.example"), "/app"),
+            (Some("https://evil.example"), "/app"),
+            (Some("/a b"), "/app"),
+            (None, "/app"),
         ] {
             assert_eq!(local_next(n), want);
         }
