@@ -52,7 +52,7 @@ pub mod time;
 pub mod ua;
 mod writer;
 
-pub use audit::{AuditFinding, AuditReport, audit_dir};
+pub use audit::{AuditFinding, AuditReport, audit_dir, audit_dir_in};
 pub use compactor::{CompactionReport, SEAL_GRACE_MS};
 pub use db::{Config, Db};
 pub use domain::{
@@ -75,6 +75,7 @@ pub use query::{DayRange, Dimension, Filters, Metrics, Query, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::control::{ErasureKind, ErasureRecord};
+pub use storage::fs::{DirEntry, FileKind, Fs, Metadata, OsFs};
 pub use storage::quarantine::QuarantinedFile;
 pub use storage::{BackendFactory, FORMAT_VERSION};
 pub use text::Text;
