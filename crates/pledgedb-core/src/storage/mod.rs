@@ -113,6 +113,8 @@ pub(crate) struct Opener {
 }
 
 impl Opener {
+    /// An opener on the operating system's file system (unit tests).
+    #[cfg(test)]
     pub(crate) fn new(
         factory: Option<std::sync::Arc<dyn BackendFactory>>,
         root: &Path,
@@ -196,14 +198,25 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Creates a directory and its parents, and syncs the parent.
+/// Creates a directory and its missing parents, syncing the parent of each
+/// directory it creates: a power cut never loses a directory entry (and
+/// with it every file below) that this call reported created.
 pub(crate) fn create_dir(fs: &dyn Fs, dir: &Path) -> Result<(), StorageError> {
     if fs.is_dir(dir) {
         return Ok(());
     }
+    let mut missing = vec![dir];
+    let mut up = dir.parent();
+    while let Some(p) = up.filter(|p| !p.as_os_str().is_empty() && !fs.is_dir(p)) {
+        missing.push(p);
+        up = p.parent();
+    }
     fs.create_dir_all(dir)
         .map_err(|e| StorageError::io(dir, e))?;
-    sync_dir(fs, parent_dir(dir))
+    for d in missing.into_iter().rev() {
+        sync_dir(fs, parent_dir(d))?;
+    }
+    Ok(())
 }
 
 /// Atomically replaces `target` with the fully written and synced `tmp`:
