@@ -106,6 +106,9 @@ struct Run {
     asked_erase: BTreeSet<(usize, String)>,
     /// Seq numbers sent with an opted-out token (must never be stored).
     opted_out_hits: BTreeSet<usize>,
+    /// What the compactions of the round did: segments expired, rewritten
+    /// by a purge, sealed; salts deleted; tombstones expired.
+    did: [u64; 5],
 }
 
 impl Run {
@@ -124,8 +127,16 @@ fn scenario(seed: u64, fs: &SimFs, clock: &ManualClock) -> Run {
     let mut next_client = [0usize; 2];
     let mut live: [Vec<String>; 2] = [Vec::new(), Vec::new()];
     let mut opted = 0usize;
-    for _ in 0..rng.random_range(10..18) {
-        match rng.random_range(0..100) {
+    let actions = rng.random_range(10..18);
+    // The last moves: an erasure, its purge, its tombstone's expiry, a
+    // day's end.
+    let tail = [60, 96, 80, 96, 80, 96];
+    for i in 0..actions + tail.len() {
+        let pick = match i.checked_sub(actions) {
+            Some(t) => tail[t],
+            None => rng.random_range(0..100),
+        };
+        match pick {
             0..40 => {
                 for _ in 0..rng.random_range(1..7) {
                     seq += 1;
@@ -220,7 +231,19 @@ fn scenario(seed: u64, fs: &SimFs, clock: &ManualClock) -> Run {
                 clock.set(to);
             }
             _ => {
-                db.compact_now().expect("compact");
+                let r = db.compact_now().expect("compact");
+                for (i, n) in [
+                    r.segments_expired,
+                    r.segments_rewritten,
+                    r.segments_sealed,
+                    r.salts_deleted,
+                    r.tombstones_expired,
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    run.did[i] += n;
+                }
                 let n = run.accepted.len();
                 run.tell(fs, Told::Durable(n));
                 for (d, name) in DOMAINS.iter().enumerate() {
@@ -438,7 +461,11 @@ fn verify(run: &Run, image: &Image) -> Result<(), String> {
 
 /// One round: the scenario of `seed` with power cut before each of `cuts`
 /// (and once more after the end); the first failure with its step.
-fn round(seed: u64, cuts: Cuts, planted: Option<Planted>) -> (usize, u64, Result<(), String>) {
+fn round(
+    seed: u64,
+    cuts: Cuts,
+    planted: Option<Planted>,
+) -> (usize, u64, [u64; 5], Result<(), String>) {
     let fs = SimFs::new(seed);
     if let Some(bug) = planted {
         fs.plant(bug);
@@ -453,12 +480,17 @@ fn round(seed: u64, cuts: Cuts, planted: Option<Planted>) -> (usize, u64, Result
     let mut images = fs.take_images();
     images.push(fs.cut(Loss::All));
     images.push(fs.cut(Loss::Random));
+    // In a random order: a planted bug is found sooner, wherever its
+    // window lies.
+    use rand::seq::SliceRandom;
+    images.shuffle(&mut StdRng::seed_from_u64(seed));
     let n = images.len();
     for img in &images {
         if let Err(e) = verify(&run, img) {
             return (
                 n,
                 steps,
+                run.did,
                 Err(format!(
                     "power cut before step {} ({:?} loss): {e}",
                     img.step, img.loss
@@ -466,7 +498,7 @@ fn round(seed: u64, cuts: Cuts, planted: Option<Planted>) -> (usize, u64, Result
             );
         }
     }
-    (n, steps, Ok(()))
+    (n, steps, run.did, Ok(()))
 }
 
 /// Where a round cuts power.
@@ -505,9 +537,13 @@ fn power_cut_at_random_steps_loses_nothing_acknowledged() {
     let first = env_u64("PLEDGEDB_POWER_SEED").unwrap_or_else(|| rand::rng().random());
     let started = std::time::Instant::now();
     let (mut cuts, mut rounds, mut steps) = (0usize, 0u64, 0u64);
+    let mut did = [0u64; 5];
     loop {
         let seed = first.wrapping_add(rounds);
-        let (n, s, r) = round(seed, Cuts::Chance(CUT_CHANCE), None);
+        let (n, s, d, r) = round(seed, Cuts::Chance(CUT_CHANCE), None);
+        for (t, x) in did.iter_mut().zip(d) {
+            *t += x;
+        }
         if let Err(e) = r {
             panic!("round {rounds}: {e}\nreplay with PLEDGEDB_POWER_SEED={seed}");
         }
@@ -523,8 +559,20 @@ fn power_cut_at_random_steps_loses_nothing_acknowledged() {
         }
     }
     eprintln!(
-        "power loss: {rounds} rounds, {steps} steps, {cuts} power cuts, all survived (first seed {first}, {:.1} s)",
-        started.elapsed().as_secs_f64()
+        "power loss: {rounds} rounds, {steps} steps, {cuts} power cuts, all survived \
+         (first seed {first}, {:.1} s); compactions expired {} segments, rewrote {} for \
+         purges, sealed {}, deleted {} salts, expired {} tombstones",
+        started.elapsed().as_secs_f64(),
+        did[0],
+        did[1],
+        did[2],
+        did[3],
+        did[4]
+    );
+    // The rounds reach every kind of rewrite and deletion.
+    assert!(
+        did.iter().all(|n| *n > 0),
+        "a kind of compaction never ran: {did:?}"
     );
 }
 
@@ -533,7 +581,7 @@ fn power_cut_at_random_steps_loses_nothing_acknowledged() {
 fn catch(bug: Planted) -> (u64, String) {
     for seed in 0..40u64 {
         let steps = steps_of(seed);
-        let (_, _, r) = round(seed, Cuts::Steps((0..steps).collect()), Some(bug));
+        let (_, _, _, r) = round(seed, Cuts::Steps((0..steps).collect()), Some(bug));
         if let Err(e) = r {
             eprintln!("planted {bug:?}: caught in round seed {seed}: {e}");
             return (seed, e);
@@ -550,6 +598,11 @@ fn a_skipped_sync_before_a_rename_is_caught() {
 #[test]
 fn a_skipped_directory_sync_after_a_rename_is_caught() {
     catch(Planted::NoDirSyncAfterRename);
+}
+
+#[test]
+fn a_skipped_directory_sync_after_a_rewrite_is_caught() {
+    catch(Planted::NoDirSyncAfterRewrite);
 }
 
 #[test]

@@ -157,6 +157,9 @@ pub enum Planted {
     NoSyncBeforeRename,
     /// The directory sync right after each rename.
     NoDirSyncAfterRename,
+    /// The directory sync right after the rename of a rewritten file
+    /// (`*.tmp` over the original) only.
+    NoDirSyncAfterRewrite,
     /// Every sync of a file while it is named `*.new` (a new file renamed
     /// into place before its header is durable).
     RenameBeforeHeaderDurable,
@@ -609,8 +612,11 @@ impl Fs for SimFs {
         if src == FileKind::Dir && st.kind(&b).is_some() {
             st.push_meta(MetaOp::Rmdir(b.clone()));
         }
+        let rewrite = a.to_string_lossy().ends_with(".tmp");
         st.push_meta(MetaOp::Rename(a, b.clone()));
-        if st.planted == Some(Planted::NoDirSyncAfterRename) {
+        if st.planted == Some(Planted::NoDirSyncAfterRename)
+            || (rewrite && st.planted == Some(Planted::NoDirSyncAfterRewrite))
+        {
             st.skip_dir_sync.insert(parent(&b));
         }
         Ok(())
