@@ -120,7 +120,7 @@ impl Run {
 
 /// The scenario of one round: a seeded sequence of calls.
 fn scenario(seed: u64, fs: &SimFs, clock: &ManualClock) -> Run {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f_d15c);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x005e_ed0f_d15c);
     let mut run = Run::default();
     let db = Db::open(DATA, config(clock, fs)).expect("open on a fresh simulated disk");
     let mut seq = 0usize;
