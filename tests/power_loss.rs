@@ -43,7 +43,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 const DOMAINS: [&str; 2] = ["a.example", "b.example"];
-const DATA: &str = "/data";
+/// The simulated disk's data directory. Nothing by that name exists on the
+/// real disk, and the test checks nothing is created there: every file
+/// operation goes through `Config::fs`.
+const DATA: &str = "/pledgedb-power-loss-sim/data";
+const SIM_ROOT: &str = "/pledgedb-power-loss-sim";
 /// Raw events are kept this many days in the simulation, so that rounds
 /// reach retention.
 const RAW_DAYS: u32 = 2;
@@ -569,6 +573,10 @@ fn power_cut_at_random_steps_loses_nothing_acknowledged() {
         did[3],
         did[4]
     );
+    assert!(
+        !Path::new(SIM_ROOT).exists(),
+        "the engine wrote to the real disk, around Config::fs"
+    );
     // The rounds reach every kind of rewrite and deletion.
     assert!(
         did.iter().all(|n| *n > 0),
@@ -618,10 +626,10 @@ fn a_rename_before_the_header_is_durable_is_caught() {
 #[test]
 fn directories_the_engine_creates_survive_a_power_cut() {
     for (data, create) in [
-        ("/data", false),
-        ("/data", true),
-        ("/srv/data", false),
-        ("/srv/pledge/db/data", true),
+        (DATA, false),
+        (DATA, true),
+        ("/pledgedb-power-loss-sim/a/data", false),
+        ("/pledgedb-power-loss-sim/a/b/c/data", true),
     ] {
         let what = format!(
             "data dir {data}, domain created by {}",
@@ -668,4 +676,8 @@ fn directories_the_engine_creates_survive_a_power_cut() {
         }
         db.close().unwrap();
     }
+    assert!(
+        !Path::new(SIM_ROOT).exists(),
+        "the engine wrote to the real disk"
+    );
 }
