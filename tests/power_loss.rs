@@ -681,3 +681,52 @@ fn directories_the_engine_creates_survive_a_power_cut() {
         "the engine wrote to the real disk"
     );
 }
+
+/// A file set aside in the quarantine keeps its cause across a power cut:
+/// the cause file is synced before the damaged file moves
+/// (`Quarantine::set_aside`), so the health report still says why. Table
+/// over the files a reopen or a read finds damaged.
+#[test]
+fn a_quarantined_file_keeps_its_cause_after_a_power_cut() {
+    for (what, rel) in [
+        ("segment", "domains/a.example/segments/2026-11-02.redb"),
+        ("aggregate file", "domains/a.example/aggregates.redb"),
+    ] {
+        let fs = SimFs::new(11);
+        let clock = ManualClock::new(start_time());
+        let db = Db::open(DATA, config(&clock, &fs)).unwrap();
+        let hit = Hit::page_view(DOMAINS[0], format!("https://a.example/{}", marker(1)))
+            .client_id("c1")
+            .at(start_time());
+        assert!(matches!(db.ingest(hit), Ok(Ingested::Queued)));
+        db.close().unwrap();
+        let path = Path::new(DATA).join(rel);
+        assert!(fs.read_file(&path).is_some(), "{what}: no file at {rel}");
+        pledgedb::Fs::write(&fs, &path, b"this is not a redb file, not at all").unwrap();
+        pledgedb::Fs::sync_file(&fs, &path).unwrap();
+        let db = Db::open(DATA, config(&clock, &fs)).unwrap();
+        if let Ok(d) = db.domain(DOMAINS[0]) {
+            let _ = d.events(TimeRange::all());
+        }
+        let cause = db
+            .health()
+            .quarantined
+            .first()
+            .unwrap_or_else(|| panic!("{what}: nothing quarantined"))
+            .path
+            .clone();
+        db.close().unwrap();
+        let image = fs.cut(Loss::All);
+        let again = SimFs::from_image(&image, 1);
+        let db = Db::open(DATA, config(&clock, &again)).unwrap();
+        let q = db.health().quarantined;
+        assert_eq!(q.len(), 1, "{what}: {q:?}");
+        assert_eq!(q[0].path, cause, "{what}");
+        assert!(
+            q[0].cause.contains("damaged") || q[0].cause.contains("redb"),
+            "{what}: the cause was lost: {:?}",
+            q[0].cause
+        );
+        db.close().unwrap();
+    }
+}
