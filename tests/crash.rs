@@ -16,6 +16,9 @@
 //!
 //! 50 rounds by default; `PLEDGEDB_CRASH_ROUNDS=N` for more, and
 //! `PLEDGEDB_CRASH_SEED` to replay a run (the seed is printed on failure).
+//! `PLEDGEDB_SOAK_SECS=N` (a soak) runs rounds for N seconds instead,
+//! starting a fresh directory after every `PLEDGEDB_CRASH_ROUNDS` rounds
+//! so that one directory does not grow without end.
 
 mod common;
 
@@ -326,9 +329,30 @@ fn killed_at_random_moments_loses_nothing_acknowledged() {
     let data: PathBuf = tmp.path().join("data");
     let side = tmp.path().join("acknowledged");
     let exe = std::env::current_exe().unwrap();
+    let soak = std::env::var("PLEDGEDB_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(std::time::Duration::from_secs);
+    let started = std::time::Instant::now();
     let mut next = 1u64;
     let mut rec = Record::default();
-    for round in 0..rounds {
+    let (mut total_rounds, mut total_acked, mut total_erased) = (0usize, 0u64, 0usize);
+    let mut round = 0;
+    loop {
+        match soak {
+            None if round == rounds => break,
+            Some(d) if started.elapsed() >= d => break,
+            Some(_) if round == rounds => {
+                // A fresh directory for the next stretch of the soak.
+                total_acked += rec.acked_count();
+                total_erased += rec.erased.len();
+                std::fs::remove_dir_all(&data).unwrap();
+                let _ = std::fs::remove_file(&side);
+                next = 1;
+                round = 0;
+            }
+            _ => {}
+        }
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
@@ -351,14 +375,21 @@ fn killed_at_random_moments_loses_nothing_acknowledged() {
         child.kill().unwrap();
         child.wait().unwrap();
         rec = read_record(&side);
-        let highest = verify(&data, &rec, round, seed);
+        let highest = verify(&data, &rec, total_rounds, seed);
         // The next child numbers its hits past anything stored or sent.
         next = highest.max(rec.sent_bound()) + 1;
+        round += 1;
+        total_rounds += 1;
     }
     eprintln!(
-        "crash: {rounds} rounds survived, {} hits acknowledged, {} visitors erased (seed {seed})",
-        rec.acked_count(),
-        rec.erased.len()
+        "crash: {total_rounds} rounds survived, {} hits acknowledged, {} visitors erased \
+         (seed {seed}, {:.0} s)",
+        total_acked + rec.acked_count(),
+        total_erased + rec.erased.len(),
+        started.elapsed().as_secs_f64()
     );
-    assert!(rec.acked_count() > 0, "no child got as far as a flush");
+    assert!(
+        total_acked + rec.acked_count() > 0,
+        "no child got as far as a flush"
+    );
 }

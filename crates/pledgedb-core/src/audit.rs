@@ -59,21 +59,23 @@ impl AuditReport {
 /// module documentation): PledgeDB's own files with [`scan_bytes`], every
 /// other file with [`scan_foreign_bytes`].
 pub fn audit_dir(dir: &Path) -> Result<AuditReport, StorageError> {
+    audit_dir_in(&crate::storage::fs::OsFs, dir)
+}
+
+/// [`audit_dir`] on another file system (a simulated disk in tests).
+pub fn audit_dir_in(fs: &dyn crate::Fs, dir: &Path) -> Result<AuditReport, StorageError> {
+    use crate::storage::fs::FileKind;
     let mut report = AuditReport::default();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&d)
-            .map_err(|e| StorageError::io(&d, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| StorageError::io(&d, e))?;
-        entries.sort_by_key(std::fs::DirEntry::path);
+        let mut entries = fs.read_dir(&d).map_err(|e| StorageError::io(&d, e))?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
         for e in entries {
-            let p = e.path();
-            let ft = e.file_type().map_err(|err| StorageError::io(&p, err))?;
-            if ft.is_dir() {
+            let p = d.join(&e.name);
+            if e.kind == FileKind::Dir {
                 stack.push(p);
-            } else if ft.is_file() {
-                let bytes = std::fs::read(&p).map_err(|err| StorageError::io(&p, err))?;
+            } else if e.kind == FileKind::File {
+                let bytes = fs.read(&p).map_err(|err| StorageError::io(&p, err))?;
                 report.files += 1;
                 report.bytes += bytes.len() as u64;
                 let offsets = if is_own_file(&p) {

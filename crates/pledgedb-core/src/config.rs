@@ -32,6 +32,11 @@ pub struct Config {
     /// The page-store backend of every file; `None` (the default) for
     /// redb's file backend. Tests pass backends that inject I/O errors.
     pub backend: Option<Arc<dyn crate::storage::BackendFactory>>,
+    /// The file system every file operation of the engine goes through:
+    /// the operating system's ([`OsFs`](crate::OsFs)) by default. A testing
+    /// hook: tests put in a simulated disk that can lose power. With
+    /// `backend` set, page stores come from `backend` instead.
+    pub fs: Arc<dyn crate::Fs>,
     /// Day segments open at once, across every domain: opening a data
     /// directory opens none, a segment opens on first use, and the least
     /// recently used close beyond this many. Default: 128 (each keeps a
@@ -51,6 +56,7 @@ impl Default for Config {
             background_compaction: true,
             erasure_deadline_ms: 3_600_000,
             backend: None,
+            fs: Arc::new(crate::OsFs),
             max_open_segments: 128,
         }
     }

@@ -91,10 +91,11 @@ impl Engine {
             Some(p) => Some(GeoDb::open(p)?),
             None => None,
         };
-        create_dir(&dir)?;
-        create_dir(&dir.join(DOMAINS_DIR))?;
-        crate::storage::sweep_temporaries(&dir)?;
-        let opener = Arc::new(Opener::new(
+        create_dir(&*config.fs, &dir)?;
+        create_dir(&*config.fs, &dir.join(DOMAINS_DIR))?;
+        crate::storage::sweep_temporaries(&*config.fs, &dir)?;
+        let opener = Arc::new(Opener::with_fs(
+            Arc::clone(&config.fs),
             config.backend.clone(),
             &dir,
             config.max_open_segments,
@@ -139,7 +140,7 @@ impl Engine {
             .chain(broken.keys())
             .map(String::as_str)
             .collect();
-        sweep_orphans(&dir.join(DOMAINS_DIR), &known)?;
+        sweep_orphans(&*opener.fs, &dir.join(DOMAINS_DIR), &known)?;
         let config = Arc::new(config);
         let domains = Arc::new(RwLock::new(domains));
         let salts = Arc::new(Mutex::new(HashMap::new()));
@@ -255,8 +256,8 @@ impl Engine {
         let dir = shared.dir.clone();
         drop(shared);
         // Unlink every file, then the directories.
-        remove_tree(&dir)?;
-        crate::storage::sync_dir(&self.dir.join(DOMAINS_DIR))?;
+        remove_tree(&*self.opener.fs, &dir)?;
+        crate::storage::sync_dir(&*self.opener.fs, &self.dir.join(DOMAINS_DIR))?;
         Ok(true)
     }
 
@@ -277,48 +278,51 @@ impl Engine {
 
 /// Removes domain directories that are not in the catalog: what is left of a
 /// domain whose removal was interrupted by a crash.
-fn sweep_orphans(domains_dir: &Path, known: &HashSet<&str>) -> Result<(), StorageError> {
-    let entries = std::fs::read_dir(domains_dir).map_err(|e| StorageError::io(domains_dir, e))?;
+fn sweep_orphans(
+    fs: &dyn crate::Fs,
+    domains_dir: &Path,
+    known: &HashSet<&str>,
+) -> Result<(), StorageError> {
+    let entries = fs
+        .read_dir(domains_dir)
+        .map_err(|e| StorageError::io(domains_dir, e))?;
     let mut removed = false;
     for entry in entries {
-        let entry = entry.map_err(|e| StorageError::io(domains_dir, e))?;
-        let name = entry.file_name();
+        let name = &entry.name;
         let is_known = name.to_str().is_some_and(|n| known.contains(n));
         if !is_known {
-            let path = entry.path();
-            if path.is_dir() {
-                remove_tree(&path)?;
+            let path = domains_dir.join(name);
+            if entry.kind == crate::storage::fs::FileKind::Dir {
+                remove_tree(fs, &path)?;
             } else {
-                remove_file(&path)?;
+                remove_file(fs, &path)?;
             }
             removed = true;
         }
     }
     if removed {
-        crate::storage::sync_dir(domains_dir)?;
+        crate::storage::sync_dir(fs, domains_dir)?;
     }
     Ok(())
 }
 
 /// Removes a directory tree, syncing each directory after its entries are
 /// gone.
-fn remove_tree(dir: &Path) -> Result<(), StorageError> {
-    let entries = match std::fs::read_dir(dir) {
+fn remove_tree(fs: &dyn crate::Fs, dir: &Path) -> Result<(), StorageError> {
+    let entries = match fs.read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(StorageError::io(dir, e)),
     };
     for entry in entries {
-        let entry = entry.map_err(|e| StorageError::io(dir, e))?;
-        let path = entry.path();
-        let ft = entry.file_type().map_err(|e| StorageError::io(&path, e))?;
-        if ft.is_dir() {
-            remove_tree(&path)?;
+        let path = dir.join(&entry.name);
+        if entry.kind == crate::storage::fs::FileKind::Dir {
+            remove_tree(fs, &path)?;
         } else {
-            remove_file(&path)?;
+            remove_file(fs, &path)?;
         }
     }
-    std::fs::remove_dir(dir).map_err(|e| StorageError::io(dir, e))
+    fs.remove_dir(dir).map_err(|e| StorageError::io(dir, e))
 }
 
 impl EngineLink for Engine {

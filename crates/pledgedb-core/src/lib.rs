@@ -57,7 +57,7 @@ pub mod ua;
 mod usage;
 mod writer;
 
-pub use audit::{AuditFinding, AuditReport, audit_dir};
+pub use audit::{AuditFinding, AuditReport, audit_dir, audit_dir_in};
 pub use compactor::{CompactionReport, SEAL_GRACE_MS};
 pub use config::Config;
 pub use config::WriterConfig;
@@ -83,6 +83,7 @@ pub use query::{DayRange, Dimension, Filters, Metrics, Query, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::control::{ErasureKind, ErasureRecord};
+pub use storage::fs::{DirEntry, FileKind, Fs, Metadata, OsFs};
 pub use storage::quarantine::QuarantinedFile;
 pub use storage::{BackendFactory, FORMAT_VERSION};
 pub use text::Text;

@@ -4,20 +4,25 @@
 
 use crate::db::Db;
 use crate::domain::Domain;
+use crate::storage::fs::{FileKind, Fs};
 use std::path::Path;
 
-/// Bytes of every file under `dir`, recursively; what cannot be read counts
-/// as nothing (a file deleted while the sum runs, a directory not there).
-fn tree_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// Bytes of every file under `dir`, recursively, through the engine's file
+/// system; what cannot be read counts as nothing (a file deleted while the
+/// sum runs, a directory not there).
+fn tree_bytes(fs: &dyn Fs, dir: &Path) -> u64 {
+    let Ok(entries) = fs.read_dir(dir) else {
         return 0;
     };
     entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => tree_bytes(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-            _ => 0,
+        .iter()
+        .map(|e| {
+            let path = dir.join(&e.name);
+            match e.kind {
+                FileKind::Dir => tree_bytes(fs, &path),
+                FileKind::File => fs.metadata(&path).map_or(0, |m| m.len),
+                _ => 0,
+            }
         })
         .sum()
 }
@@ -26,7 +31,7 @@ impl Db {
     /// Bytes of every file of the data directory.
     #[must_use]
     pub fn disk_bytes(&self) -> u64 {
-        tree_bytes(self.path())
+        tree_bytes(&*self.inner.opener.fs, self.path())
     }
 }
 
@@ -35,7 +40,7 @@ impl Domain {
     /// and day segments.
     #[must_use]
     pub fn disk_bytes(&self) -> u64 {
-        tree_bytes(&self.shared.dir)
+        tree_bytes(&*self.shared.opener.fs, &self.shared.dir)
     }
 }
 

@@ -56,11 +56,11 @@ impl DomainShared {
     ) -> Result<DomainShared, StorageError> {
         let dir = data_dir.join(DOMAINS_DIR).join(name);
         let seg_dir = dir.join(SEGMENT_DIR);
-        create_dir(&seg_dir)?;
+        create_dir(&*opener.fs, &seg_dir)?;
         // What an interrupted creation or rewrite left: the originals are
         // intact, the copies are discarded and the jobs run again.
-        crate::storage::sweep_temporaries(&dir)?;
-        crate::storage::sweep_temporaries(&seg_dir)?;
+        crate::storage::sweep_temporaries(&*opener.fs, &dir)?;
+        crate::storage::sweep_temporaries(&*opener.fs, &seg_dir)?;
         let (control, secret, settings) = ControlFile::open(opener, &dir, defaults)?;
         // Listed, not opened: a segment opens on first use.
         let segments = SegmentSet::list(opener, &seg_dir, &opener.segments)?;
@@ -78,7 +78,7 @@ impl DomainShared {
             // operator) and the domain goes on with a fresh one.
             Err(e) if e.is_damage() => {
                 let path = dir.join(crate::storage::aggregates::AGGREGATE_FILE);
-                if std::fs::symlink_metadata(&path).is_ok() {
+                if opener.fs.exists(&path) {
                     opener.quarantine.set_aside(&path, &e.to_string(), None)?;
                 }
                 open_aggregates()?

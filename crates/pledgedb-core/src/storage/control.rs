@@ -116,7 +116,7 @@ impl ControlFile {
         // So a control file that was already there and has no secret lost
         // it: it is damaged, and a new secret would silently orphan every
         // stored visitor id.
-        let existed = std::fs::symlink_metadata(&path).is_ok();
+        let existed = opener.fs.exists(&path);
         let db = opener.open(&path)?;
         let tx = db.begin_write()?;
         let (secret, settings);

@@ -12,6 +12,7 @@
 pub(crate) mod aggregates;
 pub(crate) mod control;
 pub(crate) mod events;
+pub mod fs;
 pub(crate) mod global;
 pub(crate) mod import_record;
 pub(crate) mod quarantine;
@@ -20,8 +21,8 @@ pub(crate) mod segment;
 pub(crate) mod segments;
 
 use crate::error::StorageError;
+use fs::Fs;
 use redb::Database;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Directory of the domain partitions inside the data directory.
@@ -109,6 +110,8 @@ impl redb::StorageBackend for Boxed {
 /// and knows the data directory's quarantine.
 #[derive(Clone, Debug)]
 pub(crate) struct Opener {
+    /// The file system every file operation goes through.
+    pub(crate) fs: std::sync::Arc<dyn Fs>,
     factory: Option<std::sync::Arc<dyn BackendFactory>>,
     pub(crate) quarantine: std::sync::Arc<quarantine::Quarantine>,
     /// The open segments of the whole data directory, least recently used
@@ -117,14 +120,32 @@ pub(crate) struct Opener {
 }
 
 impl Opener {
+    /// An opener on the operating system's file system (unit tests).
+    #[cfg(test)]
     pub(crate) fn new(
         factory: Option<std::sync::Arc<dyn BackendFactory>>,
         root: &Path,
         max_open_segments: usize,
     ) -> Self {
-        Opener {
+        Self::with_fs(
+            std::sync::Arc::new(fs::OsFs),
             factory,
-            quarantine: quarantine::Quarantine::load(root),
+            root,
+            max_open_segments,
+        )
+    }
+
+    /// An opener whose file operations go through `fs`.
+    pub(crate) fn with_fs(
+        fs: std::sync::Arc<dyn Fs>,
+        factory: Option<std::sync::Arc<dyn BackendFactory>>,
+        root: &Path,
+        max_open_segments: usize,
+    ) -> Self {
+        Opener {
+            quarantine: quarantine::Quarantine::load(std::sync::Arc::clone(&fs), root),
+            fs,
+            factory,
             segments: segments::SegmentCache::new(max_open_segments),
         }
     }
@@ -135,11 +156,11 @@ impl Opener {
     /// creation never leaves a file under the real name that no later open
     /// accepts.
     pub(crate) fn open(&self, path: &Path) -> Result<Database, StorageError> {
-        if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if let Ok(meta) = self.fs.metadata(path) {
             // A file under its real name always holds at least a header (it
             // was created under a temporary name): an empty one was emptied,
             // and opening it would silently make a new, empty database.
-            if meta.is_file() && meta.len() == 0 {
+            if meta.kind == fs::FileKind::File && meta.len == 0 {
                 return Err(StorageError::Damaged {
                     path: path.to_path_buf(),
                     what: "the file is empty".into(),
@@ -150,8 +171,8 @@ impl Opener {
         let new = new_path(path);
         clear_temporary(self, &new)?;
         let db = self.open_raw(&new)?;
-        sync_file(&new)?;
-        replace_file(&new, path)?;
+        sync_file(&*self.fs, &new)?;
+        replace_file(&*self.fs, &new, path)?;
         Ok(db)
     }
 
@@ -160,23 +181,20 @@ impl Opener {
         quarantine::guarded(path, || {
             let mut builder = Database::builder();
             builder.set_cache_size(CACHE_BYTES);
-            match &self.factory {
-                None => Ok(builder.create(path)?),
-                Some(f) => {
-                    let backend = f.backend(path).map_err(|e| StorageError::io(path, e))?;
-                    Ok(builder.create_with_backend(Boxed(backend))?)
-                }
+            let backend = match &self.factory {
+                None => self.fs.open_backend(path),
+                Some(f) => f.backend(path),
             }
+            .map_err(|e| StorageError::io(path, e))?;
+            Ok(builder.create_with_backend(Boxed(backend))?)
         })
     }
 }
 
 /// Flushes a directory entry to disk, so that a create, rename or unlink in
 /// it survives a crash.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
-    File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| StorageError::io(dir, e))
+pub(crate) fn sync_dir(fs: &dyn Fs, dir: &Path) -> Result<(), StorageError> {
+    fs.sync_dir(dir).map_err(|e| StorageError::io(dir, e))
 }
 
 /// The directory holding `path` (`.` for a bare relative name).
@@ -187,41 +205,54 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Creates a directory and its parents, and syncs the parent.
-pub(crate) fn create_dir(dir: &Path) -> Result<(), StorageError> {
-    if dir.is_dir() {
+/// Creates a directory and its missing parents, syncing the parent of each
+/// directory it creates: a power cut never loses a directory entry (and
+/// with it every file below) that this call reported created.
+pub(crate) fn create_dir(fs: &dyn Fs, dir: &Path) -> Result<(), StorageError> {
+    if fs.is_dir(dir) {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
-    sync_dir(parent_dir(dir))
+    let mut missing = vec![dir];
+    let mut up = dir.parent();
+    while let Some(p) = up.filter(|p| !p.as_os_str().is_empty() && !fs.is_dir(p)) {
+        missing.push(p);
+        up = p.parent();
+    }
+    fs.create_dir_all(dir)
+        .map_err(|e| StorageError::io(dir, e))?;
+    for d in missing.into_iter().rev() {
+        sync_dir(fs, parent_dir(d))?;
+    }
+    Ok(())
 }
 
 /// Atomically replaces `target` with the fully written and synced `tmp`:
 /// rename over, then sync the directory. A crash at any point leaves either
 /// the old or the new file under `target`, never neither.
-pub(crate) fn replace_file(tmp: &Path, target: &Path) -> Result<(), StorageError> {
-    std::fs::rename(tmp, target).map_err(|e| StorageError::io(target, e))?;
-    sync_dir(parent_dir(target))
+pub(crate) fn replace_file(fs: &dyn Fs, tmp: &Path, target: &Path) -> Result<(), StorageError> {
+    fs.rename(tmp, target)
+        .map_err(|e| StorageError::io(target, e))?;
+    sync_dir(fs, parent_dir(target))
 }
 
 /// Unlinks a file and syncs its directory.
-pub(crate) fn remove_file(path: &Path) -> Result<(), StorageError> {
-    match std::fs::remove_file(path) {
+pub(crate) fn remove_file(fs: &dyn Fs, path: &Path) -> Result<(), StorageError> {
+    match fs.remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(StorageError::io(path, e)),
     }
-    sync_dir(parent_dir(path))
+    sync_dir(fs, parent_dir(path))
 }
 
 /// Clears the way for a temporary file at `tmp`: removes a leftover file,
 /// and sets aside anything else found under that name (a directory, say),
 /// so that a stray entry can never block a rewrite.
 pub(crate) fn clear_temporary(opener: &Opener, tmp: &Path) -> Result<(), StorageError> {
-    match std::fs::symlink_metadata(tmp) {
+    match opener.fs.metadata(tmp) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(StorageError::io(tmp, e)),
-        Ok(m) if m.is_file() => remove_file(tmp),
+        Ok(m) if m.kind == fs::FileKind::File => remove_file(&*opener.fs, tmp),
         Ok(_) => opener
             .quarantine
             .set_aside(tmp, "not a file where a temporary copy is written", None)
@@ -245,30 +276,24 @@ pub(crate) fn new_path(path: &Path) -> PathBuf {
 
 /// Deletes what an interrupted creation or rewrite left in a directory:
 /// `*.new` and `*.tmp` files. The files they were to replace are intact.
-pub(crate) fn sweep_temporaries(dir: &Path) -> Result<(), StorageError> {
-    let entries = match std::fs::read_dir(dir) {
+pub(crate) fn sweep_temporaries(fs: &dyn Fs, dir: &Path) -> Result<(), StorageError> {
+    let entries = match fs.read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(StorageError::io(dir, e)),
     };
     for entry in entries {
-        let entry = entry.map_err(|e| StorageError::io(dir, e))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if (name.ends_with(".tmp") || name.ends_with(".new"))
-            && entry.file_type().is_ok_and(|t| t.is_file())
-        {
-            remove_file(&entry.path())?;
+        let name = entry.name.to_string_lossy();
+        if (name.ends_with(".tmp") || name.ends_with(".new")) && entry.kind == fs::FileKind::File {
+            remove_file(fs, &dir.join(&entry.name))?;
         }
     }
     Ok(())
 }
 
 /// Fsyncs a file by path (used after a fresh file was written and closed).
-pub(crate) fn sync_file(path: &Path) -> Result<(), StorageError> {
-    File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| StorageError::io(path, e))
+pub(crate) fn sync_file(fs: &dyn Fs, path: &Path) -> Result<(), StorageError> {
+    fs.sync_file(path).map_err(|e| StorageError::io(path, e))
 }
 
 /// Reads a little-endian u32 from a stored record.
@@ -324,7 +349,7 @@ pub(crate) fn rewrite_fresh(
         drop(rx);
         fresh.compact()?;
     }
-    sync_file(&tmp)?;
-    replace_file(&tmp, path)?;
+    sync_file(&*opener.fs, &tmp)?;
+    replace_file(&*opener.fs, &tmp, path)?;
     opener.open(path)
 }

@@ -36,8 +36,9 @@ pub struct QuarantinedFile {
 
 /// The quarantine of one data directory, shared by everything that opens
 /// files.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Quarantine {
+    fs: Arc<dyn super::fs::Fs>,
     root: PathBuf,
     files: Mutex<Vec<QuarantinedFile>>,
 }
@@ -45,8 +46,9 @@ pub(crate) struct Quarantine {
 impl Quarantine {
     /// The quarantine of the data directory `root`, with the files an
     /// earlier run set aside.
-    pub(crate) fn load(root: &Path) -> Arc<Quarantine> {
+    pub(crate) fn load(fs: Arc<dyn super::fs::Fs>, root: &Path) -> Arc<Quarantine> {
         let q = Quarantine {
+            fs,
             root: root.to_path_buf(),
             files: Mutex::new(Vec::new()),
         };
@@ -54,23 +56,25 @@ impl Quarantine {
         let mut stack = vec![base.clone()];
         let mut found = Vec::new();
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+            let Ok(entries) = q.fs.read_dir(&dir) else {
                 continue;
             };
-            for e in entries.flatten() {
-                let p = e.path();
-                let name = e.file_name().to_string_lossy().into_owned();
+            for e in entries {
+                let p = dir.join(&e.name);
+                let name = e.name.to_string_lossy().into_owned();
                 if name.ends_with(".cause") {
                     continue;
                 }
                 let cause_file = sidecar(&p);
-                let is_dir_entry = p.is_dir() && !cause_file.exists();
+                let is_dir_entry = q.fs.is_dir(&p) && !q.fs.exists(&cause_file);
                 if is_dir_entry {
                     stack.push(p);
                     continue;
                 }
-                let cause = std::fs::read_to_string(&cause_file)
-                    .unwrap_or_else(|_| "unknown (set aside by an earlier run)".into());
+                let cause =
+                    q.fs.read(&cause_file)
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_else(|_| "unknown (set aside by an earlier run)".into());
                 let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
                 let original = p
                     .strip_prefix(&base)
@@ -103,23 +107,29 @@ impl Quarantine {
             .unwrap_or_else(|_| PathBuf::from(path.file_name().unwrap_or_default()));
         let base = self.root.join(QUARANTINE_DIR).join(&rel);
         let parent = super::parent_dir(&base).to_path_buf();
-        super::create_dir(&parent)?;
+        super::create_dir(&*self.fs, &parent)?;
         let mut serial = 0u32;
         let target = loop {
             let mut s = base.as_os_str().to_owned();
             s.push(format!(".{serial}"));
             let t = PathBuf::from(s);
-            if !t.exists() {
+            if !self.fs.exists(&t) {
                 break t;
             }
             serial += 1;
         };
         let cause = redact_ips(cause).into_owned();
-        std::fs::write(sidecar(&target), format!("{cause}\n"))
+        // The cause is synced before the file moves, so a power cut never
+        // leaves a quarantined file with an empty cause beside it.
+        self.fs
+            .write(&sidecar(&target), format!("{cause}\n").as_bytes())
             .map_err(|e| StorageError::io(&target, e))?;
-        std::fs::rename(path, &target).map_err(|e| StorageError::io(path, e))?;
-        super::sync_dir(&parent)?;
-        super::sync_dir(super::parent_dir(path))?;
+        super::sync_file(&*self.fs, &sidecar(&target))?;
+        self.fs
+            .rename(path, &target)
+            .map_err(|e| StorageError::io(path, e))?;
+        super::sync_dir(&*self.fs, &parent)?;
+        super::sync_dir(&*self.fs, super::parent_dir(path))?;
         let entry = QuarantinedFile {
             original: rel,
             path: target
@@ -150,12 +160,15 @@ impl Quarantine {
         for f in files.drain(..) {
             if doomed(&f.original) {
                 let p = self.root.join(&f.path);
-                if p.is_dir() {
-                    std::fs::remove_dir_all(&p).map_err(|e| StorageError::io(&p, e))?;
+                if self.fs.is_dir(&p) {
+                    self.fs
+                        .remove_dir_all(&p)
+                        .map_err(|e| StorageError::io(&p, e))?;
+                    super::sync_dir(&*self.fs, super::parent_dir(&p))?;
                 } else {
-                    super::remove_file(&p)?;
+                    super::remove_file(&*self.fs, &p)?;
                 }
-                super::remove_file(&sidecar(&p))?;
+                super::remove_file(&*self.fs, &sidecar(&p))?;
                 n += 1;
             } else {
                 kept.push(f);
@@ -231,7 +244,7 @@ mod tests {
         std::fs::create_dir_all(&seg).unwrap();
         let f = seg.join("2026-11-02.redb");
         std::fs::write(&f, b"garbage").unwrap();
-        let q = Quarantine::load(dir.path());
+        let q = Quarantine::load(Arc::new(crate::storage::fs::OsFs), dir.path());
         let to = q.set_aside(&f, "cannot open 203.0.113.9", None).unwrap();
         assert!(!f.exists());
         assert!(to.exists());
@@ -242,7 +255,7 @@ mod tests {
             PathBuf::from("domains/a.example/segments/2026-11-02.redb")
         );
         assert!(!files[0].cause.contains("203.0.113.9"));
-        let again = Quarantine::load(dir.path());
+        let again = Quarantine::load(Arc::new(crate::storage::fs::OsFs), dir.path());
         assert_eq!(again.files()[0].original, files[0].original);
         assert_eq!(again.files()[0].cause, files[0].cause);
         let n = again
@@ -250,7 +263,11 @@ mod tests {
             .unwrap();
         assert_eq!(n, 1);
         assert!(!to.exists());
-        assert!(Quarantine::load(dir.path()).files().is_empty());
+        assert!(
+            Quarantine::load(Arc::new(crate::storage::fs::OsFs), dir.path())
+                .files()
+                .is_empty()
+        );
     }
 
     #[test]

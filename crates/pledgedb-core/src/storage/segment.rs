@@ -311,7 +311,7 @@ impl Segment {
             }
             tx.commit()?;
         }
-        sync_file(&tmp)?;
+        sync_file(&*self.opener.fs, &tmp)?;
         Ok(tmp)
     }
 
@@ -319,7 +319,7 @@ impl Segment {
     /// old `Database` must be dropped by the caller once no reader uses it.
     pub(crate) fn install(&self, tmp: &Path, seg_dir: &Path) -> Result<Segment, StorageError> {
         let target = seg_dir.join(segment_file_name(self.day));
-        replace_file(tmp, &target)?;
+        replace_file(&*self.opener.fs, tmp, &target)?;
         Segment::open(&self.opener, seg_dir, self.day)
     }
 }

@@ -123,10 +123,12 @@ impl SegmentSet {
         cache: &Arc<SegmentCache>,
     ) -> Result<SegmentSet, StorageError> {
         let mut days = BTreeMap::new();
-        let entries = std::fs::read_dir(seg_dir).map_err(|e| StorageError::io(seg_dir, e))?;
+        let entries = opener
+            .fs
+            .read_dir(seg_dir)
+            .map_err(|e| StorageError::io(seg_dir, e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| StorageError::io(seg_dir, e))?;
-            if let Some(day) = entry.file_name().to_str().and_then(parse_segment_file_name) {
+            if let Some(day) = entry.name.to_str().and_then(parse_segment_file_name) {
                 days.insert(day, Weak::new());
             }
         }
@@ -212,7 +214,7 @@ impl SegmentSet {
                 drop(days);
                 self.sealed.lock().remove(&day);
                 let path = self.seg_dir.join(segment_file_name(day));
-                if path.exists() {
+                if self.opener.fs.exists(&path) {
                     self.opener
                         .quarantine
                         .set_aside(&path, &e.to_string(), None)?;
@@ -232,10 +234,13 @@ impl SegmentSet {
         if let Some(seg) = days.get(&day).and_then(Weak::upgrade) {
             return Ok(seg);
         }
-        let existed = self.seg_dir.join(segment_file_name(day)).exists();
+        let existed = self
+            .opener
+            .fs
+            .exists(&self.seg_dir.join(segment_file_name(day)));
         let seg = Arc::new(Segment::open(&self.opener, &self.seg_dir, day)?);
         if !existed {
-            crate::storage::sync_dir(&self.seg_dir)?;
+            crate::storage::sync_dir(&*self.opener.fs, &self.seg_dir)?;
         }
         days.insert(day, Arc::downgrade(&seg));
         drop(days);

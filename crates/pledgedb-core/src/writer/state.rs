@@ -400,7 +400,7 @@ impl WriterState {
             let path = seg.path.clone();
             drop(seg);
             drop(shared.segments.remove(day));
-            crate::storage::remove_file(&path)?;
+            crate::storage::remove_file(&*shared.opener.fs, &path)?;
             days.push(day);
         }
         Ok(days)
@@ -463,7 +463,7 @@ impl WriterState {
 pub(super) fn set_aside_segment(shared: &DomainShared, day: Day, e: &StorageError) {
     drop(shared.segments.remove(day));
     let path = shared.seg_dir.join(segment_file_name(day));
-    if path.exists() {
+    if shared.opener.fs.exists(&path) {
         let _ = shared
             .opener
             .quarantine
