@@ -36,6 +36,27 @@ pub(crate) struct AggregateFile {
 }
 
 impl AggregateFile {
+    /// Whether the file has its tables and was folded with `k`.
+    fn folded_with(db: &Database, k: u32) -> Result<bool, StorageError> {
+        let rx = db.begin_read()?;
+        let missing = |e: &redb::TableError| matches!(e, redb::TableError::TableDoesNotExist(_));
+        for t in [
+            rx.open_table(DAYS).map(|_| ()),
+            rx.open_table(EXPIRED).map(|_| ()),
+        ] {
+            match t {
+                Ok(()) => {}
+                Err(e) if missing(&e) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match rx.open_table(FOLDED) {
+            Ok(f) => Ok(f.get("k")?.map(|v| v.value()) == Some(k)),
+            Err(e) if missing(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Opens (or creates) the aggregate file of a domain whose
     /// `min_aggregate_visitors` is `k`. If its roll-ups were not folded with
     /// `k` (a file from before the fold existed, or `k` changed since), every
@@ -45,6 +66,14 @@ impl AggregateFile {
     pub(crate) fn open(opener: &Opener, dir: &Path, k: u32) -> Result<AggregateFile, StorageError> {
         let path = dir.join(AGGREGATE_FILE);
         let mut db = opener.open(&path)?;
+        // Already folded with `k` and complete: a read, no commit.
+        if Self::folded_with(&db, k)? {
+            return Ok(AggregateFile {
+                opener: opener.clone(),
+                path,
+                db: parking_lot::RwLock::new(db),
+            });
+        }
         let tx = db.begin_write()?;
         let mut refolded = false;
         {

@@ -118,6 +118,16 @@ impl ControlFile {
         // stored visitor id.
         let existed = opener.fs.exists(&path);
         let db = opener.open(&path)?;
+        // A complete file opens with a read: no commit, no sync, so opening
+        // a directory of many domains costs no write per domain.
+        if existed && let Some((secret, settings)) = Self::read_complete(&db, &path)? {
+            let file = ControlFile {
+                opener: opener.clone(),
+                path,
+                db: parking_lot::RwLock::new(db),
+            };
+            return Ok((file, secret, settings));
+        }
         let tx = db.begin_write()?;
         let (secret, settings);
         {
@@ -160,6 +170,44 @@ impl ControlFile {
             db: parking_lot::RwLock::new(db),
         };
         Ok((file, secret, settings))
+    }
+
+    /// The secret and settings of a file that has every table, or `None`
+    /// when something is missing (the write path then adds it, or reports
+    /// a lost secret).
+    fn read_complete(
+        db: &Database,
+        path: &Path,
+    ) -> Result<Option<(DomainSecret, DomainSettings)>, StorageError> {
+        let rx = db.begin_read()?;
+        let meta = match rx.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let (Some(secret), Some(settings)) = (meta.get("secret")?, meta.get("settings")?) else {
+            return Ok(None);
+        };
+        for table in [
+            rx.open_table(TOMBSTONES).map(|_| ()),
+            rx.open_table(ERASURE_LOG).map(|_| ()),
+            rx.open_table(IMPORTS).map(|_| ()),
+        ] {
+            match table {
+                Ok(()) => {}
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let secret = DomainSecret::from_bytes(
+            secret
+                .value()
+                .to_vec()
+                .try_into()
+                .map_err(|_| StorageError::corrupt(path, "secret is not 32 bytes"))?,
+        );
+        let settings = decode_settings(path, settings.value())?;
+        Ok(Some((secret, settings)))
     }
 
     pub(crate) fn set_settings(&self, s: &DomainSettings) -> Result<(), StorageError> {

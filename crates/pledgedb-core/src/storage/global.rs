@@ -10,7 +10,7 @@
 
 use super::{FORMAT_VERSION, Opener, le_u32};
 use crate::error::{OpenError, StorageError};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -166,6 +166,17 @@ impl GlobalFile {
     /// rewrites the file fresh so that no freed page keeps one. Returns how
     /// many there were.
     pub(crate) fn purge_stored_salts(&mut self) -> Result<usize, StorageError> {
+        // Nothing stored (every directory since salts left the files): a
+        // read, no commit.
+        {
+            let rx = self.db.begin_read()?;
+            match rx.open_table(SALTS) {
+                Ok(t) if t.is_empty()? => return Ok(0),
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let tx = self.db.begin_write()?;
         let n;
         {
