@@ -30,7 +30,6 @@ pub struct AppState {
 
 impl AppState {
     /// The state over an open engine.
-    #[must_use]
     pub fn new(
         db: Db,
         config: ServerConfig,

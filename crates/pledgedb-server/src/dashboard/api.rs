@@ -74,7 +74,7 @@ pub async fn sites(State(state): State<AppState>, auth: Auth) -> Result<Json<Val
         let q = pledgedb_core::Query::days(DayRange::last_n(today, 30));
         let mut out = Vec::new();
         for name in state.db.domains() {
-            if !auth.can_read(&name).is_ok() {
+            if auth.can_read(&name).is_err() {
                 continue;
             }
             let visitors = match state.db.domain(&name) {
