@@ -613,4 +613,27 @@ fn opt_out_and_privacy_report_endpoints() {
     let report = s.get("/api/v2/operator/privacy-report", &h);
     assert!(report.json.is_object());
     assert!(!report.text.contains("op-token-1"));
+    // An admin key of one site sees that site only, not even the other's
+    // name; an admin user sees every site.
+    let names = |r: &Value| -> Vec<String> {
+        r["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&report.json), [SITES[1]]);
+    assert!(!report.text.contains(SITES[0]), "{}", report.text);
+    s.add_user("root", "a long enough password", &[], true);
+    let (cookie, _) = s.login("root", "a long enough password");
+    let all = s.get(
+        "/api/v2/operator/privacy-report",
+        &[("cookie", cookie.as_str())],
+    );
+    let mut seen = names(&all.json);
+    seen.sort();
+    let mut want: Vec<String> = SITES.iter().map(|x| x.to_string()).collect();
+    want.sort();
+    assert_eq!(seen, want);
 }

@@ -34,6 +34,19 @@ pub struct QuarantinedFile {
     pub at: Option<Timestamp>,
 }
 
+impl QuarantinedFile {
+    /// The domain the file belonged to, if it was one of a domain's files
+    /// (not the global file).
+    #[must_use]
+    pub fn domain(&self) -> Option<&str> {
+        let mut parts = self.original.iter();
+        match (parts.next(), parts.next()) {
+            (Some(top), Some(name)) if top == super::DOMAINS_DIR => name.to_str(),
+            _ => None,
+        }
+    }
+}
+
 /// The quarantine of one data directory, shared by everything that opens
 /// files.
 #[derive(Debug)]

@@ -150,6 +150,25 @@ pub(super) struct SiteParam {
     site_id: Option<String>,
 }
 
+/// The part of the privacy report a caller may see: the domains it may read
+/// (only the one it named, if it named one), with their overdue purges and
+/// quarantined files. An admin key of one site learns nothing of the other
+/// sites of the server, not even their names; files outside every domain
+/// (the global file) are shown only to a caller of every site.
+fn visible_report(
+    mut r: pledgedb_core::PrivacyReport,
+    auth: &Auth,
+    site: Option<&str>,
+) -> pledgedb_core::PrivacyReport {
+    let shows = |d: &str| auth.can_read(d).is_ok() && site.is_none_or(|s| s == d);
+    let everything = site.is_none() && matches!(auth.access, crate::auth::Access::All);
+    r.domains.retain(|d| shows(&d.name));
+    r.overdue_purges.retain(|o| shows(&o.domain));
+    r.quarantined_files
+        .retain(|q| q.domain().map_or(everything, shows));
+    r
+}
+
 pub(super) async fn privacy_report(
     State(state): State<AppState>,
     auth: Auth,
@@ -163,6 +182,7 @@ pub(super) async fn privacy_report(
         let db = state.db.clone();
         let report =
             blocking(move || db.privacy_report().map_err(|_| ApiError::internal())).await?;
+        let report = visible_report(report, &auth, p.site_id.as_deref());
         serde_json::to_value(&report).map_err(|_| ApiError::internal())
     };
     match run.await {
