@@ -79,7 +79,7 @@ pub use hit::{Consent, FormField, Hit, HitKind, HitProp};
 pub use ingest::{DropReason, Ingested};
 pub use limits::Limits;
 pub use query::dashboard::{DASHBOARD_TOP, Dashboard};
-pub use query::{DayRange, Dimension, Filters, Metrics, Query, Source};
+pub use query::{DayRange, Dimension, Filters, Metrics, Query, Rollups, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::control::{ErasureKind, ErasureRecord};

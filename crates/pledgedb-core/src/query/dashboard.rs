@@ -45,22 +45,21 @@ impl Domain {
     /// like [`metrics`](Self::metrics), [`breakdown`](Self::breakdown) and
     /// [`timeseries`](Self::timeseries).
     pub fn dashboard(&self, days: DayRange) -> Result<Dashboard, ReadError> {
-        let q = Query::days(days);
-        let totals = self.metrics(&q)?;
-        let sources = self.explain(&q)?;
+        // One read of the days answers every part.
+        let r = self.rollups(&Query::days(days))?;
+        let sources = r.sources();
         let count = |s: Source| sources.iter().filter(|(_, x)| *x == s).count();
-        let daily = self.timeseries(&q)?;
         Ok(Dashboard {
             days,
-            totals,
+            totals: r.metrics(),
             days_from_rollups: count(Source::Rollup),
             days_from_raw: count(Source::Raw),
             days_from_aggregates: count(Source::Aggregate),
-            pages: self.breakdown(&q, Dimension::Page, DASHBOARD_TOP)?,
-            countries: self.breakdown(&q, Dimension::Country, DASHBOARD_TOP)?,
-            referrers: self.breakdown(&q, Dimension::Referrer, DASHBOARD_TOP)?,
-            devices: self.breakdown(&q, Dimension::Device, DASHBOARD_TOP)?,
-            daily,
+            pages: r.breakdown(Dimension::Page, DASHBOARD_TOP),
+            countries: r.breakdown(Dimension::Country, DASHBOARD_TOP),
+            referrers: r.breakdown(Dimension::Referrer, DASHBOARD_TOP),
+            devices: r.breakdown(Dimension::Device, DASHBOARD_TOP),
+            daily: r.timeseries(),
         })
     }
 

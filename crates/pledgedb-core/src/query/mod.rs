@@ -118,6 +118,72 @@ impl From<&Agg> for Metrics {
     }
 }
 
+/// The roll-ups of the days of one query (see [`Domain::rollups`]).
+#[derive(Clone, Debug)]
+pub struct Rollups {
+    days: DayRange,
+    list: Vec<(Day, DayRollup, Source)>,
+}
+
+impl Rollups {
+    /// Metrics over the days.
+    #[must_use]
+    pub fn metrics(&self) -> Metrics {
+        let mut total = Agg::default();
+        for (_, r, _) in &self.list {
+            total.merge(&r.totals);
+        }
+        Metrics::from(&total)
+    }
+
+    /// Metrics per day, for every day of the range (zero for days without
+    /// data).
+    #[must_use]
+    pub fn timeseries(&self) -> Vec<(Day, Metrics)> {
+        let by_day: BTreeMap<Day, Metrics> = self
+            .list
+            .iter()
+            .map(|(d, r, _)| (*d, Metrics::from(&r.totals)))
+            .collect();
+        self.days
+            .days()
+            .map(|d| (d, by_day.get(&d).copied().unwrap_or_default()))
+            .collect()
+    }
+
+    /// The top `limit` values of a dimension, by visitors then page views.
+    #[must_use]
+    pub fn breakdown(&self, dim: Dimension, limit: usize) -> Vec<(String, Metrics)> {
+        let mut merged: BTreeMap<&str, Agg> = BTreeMap::new();
+        for (_, r, _) in &self.list {
+            if let Some(values) = r.by.get(&dim) {
+                for (k, a) in values {
+                    merged.entry(k.as_str()).or_default().merge(a);
+                }
+            }
+        }
+        let mut rows: Vec<(String, Metrics)> = merged
+            .iter()
+            .map(|(k, a)| ((*k).to_string(), Metrics::from(a)))
+            .collect();
+        rows.sort_by(|a, b| {
+            b.1.visitors
+                .cmp(&a.1.visitors)
+                .then(b.1.pageviews.cmp(&a.1.pageviews))
+                .then(b.1.visits.cmp(&a.1.visits))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        rows.truncate(limit);
+        rows
+    }
+
+    /// Which source answered each day that has data.
+    #[must_use]
+    pub fn sources(&self) -> Vec<(Day, Source)> {
+        self.list.iter().map(|(d, _, s)| (*d, *s)).collect()
+    }
+}
+
 /// Longest range of days one query may cover.
 pub const MAX_QUERY_DAYS: i32 = 36_600;
 
@@ -247,27 +313,25 @@ impl Domain {
         results.into_iter().filter_map(Result::transpose).collect()
     }
 
+    /// The roll-ups of a query's days, read once: every dashboard question
+    /// (metrics, series, breakdowns, sources) is answered from them, so a
+    /// page that asks several reads the days once.
+    pub fn rollups(&self, q: &Query) -> Result<Rollups, ReadError> {
+        Ok(Rollups {
+            days: q.days,
+            list: self.day_rollups(q)?,
+        })
+    }
+
     /// Metrics over the query's days.
     pub fn metrics(&self, q: &Query) -> Result<Metrics, ReadError> {
-        let mut total = Agg::default();
-        for (_, r, _) in self.day_rollups(q)? {
-            total.merge(&r.totals);
-        }
-        Ok(Metrics::from(&total))
+        Ok(self.rollups(q)?.metrics())
     }
 
     /// Metrics per day, for every day of the range (zero for days without
     /// data).
     pub fn timeseries(&self, q: &Query) -> Result<Vec<(Day, Metrics)>, ReadError> {
-        let by_day: BTreeMap<Day, Metrics> = self
-            .day_rollups(q)?
-            .into_iter()
-            .map(|(d, r, _)| (d, Metrics::from(&r.totals)))
-            .collect();
-        Ok(q.days
-            .days()
-            .map(|d| (d, by_day.get(&d).copied().unwrap_or_default()))
-            .collect())
+        Ok(self.rollups(q)?.timeseries())
     }
 
     /// The top `limit` values of a dimension, by visitors then page views.
@@ -277,36 +341,12 @@ impl Domain {
         dim: Dimension,
         limit: usize,
     ) -> Result<Vec<(String, Metrics)>, ReadError> {
-        let mut merged: BTreeMap<String, Agg> = BTreeMap::new();
-        for (_, r, _) in self.day_rollups(q)? {
-            if let Some(values) = r.by.get(&dim) {
-                for (k, a) in values {
-                    merged.entry(k.clone()).or_default().merge(a);
-                }
-            }
-        }
-        let mut rows: Vec<(String, Metrics)> = merged
-            .iter()
-            .map(|(k, a)| (k.clone(), Metrics::from(a)))
-            .collect();
-        rows.sort_by(|a, b| {
-            b.1.visitors
-                .cmp(&a.1.visitors)
-                .then(b.1.pageviews.cmp(&a.1.pageviews))
-                .then(b.1.visits.cmp(&a.1.visits))
-                .then_with(|| a.0.cmp(&b.0))
-        });
-        rows.truncate(limit);
-        Ok(rows)
+        Ok(self.rollups(q)?.breakdown(dim, limit))
     }
 
     /// Which source answers each day of a query (for operators and tests).
     pub fn explain(&self, q: &Query) -> Result<Vec<(Day, Source)>, ReadError> {
-        Ok(self
-            .day_rollups(q)?
-            .into_iter()
-            .map(|(d, _, s)| (d, s))
-            .collect())
+        Ok(self.rollups(q)?.sources())
     }
 
     fn db_clock_now(&self) -> Timestamp {

@@ -212,8 +212,11 @@ pub fn overview(
     filters: Filters,
     fold_below: Option<u32>,
 ) -> Result<Overview, ApiError> {
+    // One read of the range's days (and one of the previous period's)
+    // answers every part of the page.
     let q = Query::days(range.days).filtered(filters.clone());
-    let metrics = domain.metrics(&q).map_err(super::read_error)?;
+    let now = domain.rollups(&q).map_err(super::read_error)?;
+    let metrics = now.metrics();
     if let Some(k) = fold_below
         && !filters.is_empty()
         && metrics.visitors < u64::from(k)
@@ -223,14 +226,13 @@ pub fn overview(
         )));
     }
     let previous = domain
-        .metrics(&Query::days(range.previous()).filtered(filters.clone()))
-        .map_err(super::read_error)?;
+        .rollups(&Query::days(range.previous()).filtered(filters.clone()))
+        .map_err(super::read_error)?
+        .metrics();
     let series = if range.bucket == "hour" {
         hours(domain, range.days.first, &filters).map_err(super::read_error)?
     } else {
-        domain
-            .timeseries(&q)
-            .map_err(super::read_error)?
+        now.timeseries()
             .into_iter()
             .map(|(d, m)| Point {
                 label: d.to_string(),
@@ -241,9 +243,8 @@ pub fn overview(
     };
     let mut breakdowns = BTreeMap::new();
     for (name, dim) in PANELS {
-        let mut rows: Vec<Row> = domain
-            .breakdown(&q, dim, TOP_ROWS)
-            .map_err(super::read_error)?
+        let mut rows: Vec<Row> = now
+            .breakdown(dim, TOP_ROWS)
             .into_iter()
             .map(|(value, m)| Row {
                 value,
