@@ -304,6 +304,80 @@ fn a_shared_link_folds_small_rows_shows_nothing_else_and_can_be_revoked() {
 }
 
 #[test]
+fn submitted_values_in_a_replay_are_for_operators_only() {
+    let s = server();
+    let (owner, _) = login(&s, "owner");
+    let (viewer, _) = login(&s, "viewer");
+    // A visit of the generated traffic that submitted a form.
+    let (_, list) = get(&s, &owner, "/app/api/site/shop.example/sessions?range=7d");
+    let mut checked = 0;
+    for sess in list["sessions"].as_array().unwrap() {
+        let sid = sess["session"].as_str().unwrap();
+        let path = format!("/app/api/site/shop.example/replay/{sid}");
+        let (_, full) = get(&s, &owner, &path);
+        let submits = |r: &Value| -> Vec<Value> {
+            r["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["action"]["type"] == "form_submit")
+                .cloned()
+                .collect()
+        };
+        let owner_submits = submits(&full);
+        let with_values: Vec<&Value> = owner_submits
+            .iter()
+            .filter(|x| {
+                x["action"]["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["value"].is_string())
+            })
+            .collect();
+        if with_values.is_empty() {
+            continue;
+        }
+        let (st, seen) = get(&s, &viewer, &path);
+        assert_eq!(st, 200);
+        let viewer_submits = submits(&seen);
+        assert_eq!(viewer_submits.len(), owner_submits.len());
+        for (v, o) in viewer_submits.iter().zip(&owner_submits) {
+            let names = |x: &Value| -> Vec<Value> {
+                x["action"]["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["name"].clone())
+                    .collect()
+            };
+            assert_eq!(names(v), names(o));
+            assert!(
+                v["action"]["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|f| f["value"].is_null())
+            );
+            for f in o["action"]["fields"].as_array().unwrap() {
+                let value = f["value"].as_str().unwrap();
+                if value.len() > 2 {
+                    assert!(
+                        !seen.to_string().contains(value),
+                        "{value} reached a viewer"
+                    );
+                }
+            }
+        }
+        checked += 1;
+        if checked == 3 {
+            break;
+        }
+    }
+    assert!(checked > 0, "the dataset has submitted forms");
+}
+
+#[test]
 fn replays_and_heatmaps_answer_from_the_engine() {
     let s = server();
     let (a, _) = login(&s, "owner");

@@ -192,9 +192,41 @@ pub async fn replay(
         if steps.is_empty() {
             return Err(not_found("no such visit (erased or expired?)"));
         }
+        let mut steps = serde_json::to_value(steps).map_err(|_| ApiError::internal())?;
+        if auth.can_operate(&name).is_err() {
+            withhold_values(&mut steps);
+        }
         Ok(Json(json!({ "session": session, "steps": steps })))
     })
     .await
+}
+
+/// Submitted values are for operators: for anyone else a replay's submits
+/// keep their field names and lose their values (in the event and in its
+/// description).
+fn withhold_values(steps: &mut Value) {
+    for step in steps.as_array_mut().into_iter().flatten() {
+        if step["action"]["type"] != "form_submit" {
+            continue;
+        }
+        let mut names = Vec::new();
+        for f in step["action"]["fields"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            names.push(f["name"].as_str().unwrap_or_default().to_string());
+            f["value"] = Value::Null;
+        }
+        let form = step["action"]["form"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        step["detail"] = json!(format!(
+            "{form}: {} (values are shown to operators only)",
+            names.join(", ")
+        ));
+    }
 }
 
 /// Heatmap cell edge, in CSS pixels.

@@ -307,7 +307,7 @@
         else if (a.type === 'keystroke') {
           const k = `${a.form}.${a.field}`; const v = fields.get(k) || '';
           fields.set(k, a.key === 'delete' ? v.slice(0, -1) : v + '•');
-        } else if (a.type === 'form_submit') for (const f of a.fields) fields.set(`${a.form}.${f.name}`, `= ${f.value}`);
+        } else if (a.type === 'form_submit') for (const f of a.fields) fields.set(`${a.form}.${f.name}`, f.value === null ? '(submitted)' : `= ${f.value}`);
       }
       const top = ((PH - VIEW) * depth) / 100;
       ctx.fillStyle = 'rgba(59,99,217,.08)'; ctx.fillRect(0, top, PW, VIEW);
