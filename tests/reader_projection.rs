@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Env, start_time};
-use pledgedb::domain::reader::{AnyOf, Columns, Predicate};
+use pledgedb::domain::reader::{AnyOf, Batch, Columns, Predicate};
 use pledgedb::{
     Config, Country, Db, Device, Event, EventKind, EventType, Filters, Hit, HitKind, KeyKind,
     SessionId, Text, TimeRange, VisitorId, VisitorRef,
@@ -516,6 +516,58 @@ fn every_projection_the_query_api_uses_equals_the_full_scan() {
             })
             .unwrap();
         assert_eq!(got, want, "{name}: {cols:?} {pred:?}");
+        // The batch scans hand on the same rows, sequentially and spread
+        // over the cores, and a batch's column accessors read what the
+        // events hold.
+        let rows = |b: &Batch| -> Vec<Event> {
+            b.rows()
+                .iter()
+                .map(|&r| {
+                    let e = b.event(r).into_owned();
+                    assert_eq!(b.event_type(r), e.kind.event_type());
+                    if cols.contains(Columns::VISITOR) {
+                        assert_eq!(b.visitor(r), e.visitor);
+                    }
+                    if cols.contains(Columns::SESSION) {
+                        assert_eq!(b.session(r), e.session);
+                    }
+                    if cols.contains(Columns::COUNTRY) {
+                        assert_eq!(b.country(r), e.country);
+                    }
+                    if cols.contains(Columns::DEVICE) {
+                        assert_eq!(b.device(r), e.device);
+                    }
+                    if cols.contains(Columns::PATH) {
+                        assert_eq!(b.path(r), e.path.as_str());
+                        assert_eq!(b.path_dict()[b.path_id(r) as usize], e.path);
+                    }
+                    if cols.contains(Columns::BROWSER) {
+                        assert_eq!(b.browser(r), e.browser.as_str());
+                    }
+                    if cols.contains(Columns::REFERRER) {
+                        assert_eq!(b.referrer(r), referrer(&e));
+                    }
+                    e
+                })
+                .collect()
+        };
+        let mut batched = Vec::new();
+        let stats = reader
+            .scan_batches(cols | Columns::TIME, &pred, |b| {
+                batched.extend(rows(b));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(batched, want, "{name}: batches");
+        assert_eq!(stats.events, want.len() as u64, "{name}: stats");
+        let (days, stats) = reader
+            .fold(cols | Columns::TIME, &pred, Vec::new, |acc, b| {
+                acc.extend(rows(b));
+            })
+            .unwrap();
+        assert_eq!(days.len(), reader.segments(), "{name}: one part a day");
+        assert_eq!(days.concat(), want, "{name}: fold");
+        assert_eq!(stats.events, want.len() as u64, "{name}: fold stats");
     }
 }
 

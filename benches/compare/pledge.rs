@@ -180,10 +180,12 @@ impl Engine for Pledge {
 
     fn adhoc_scan(&self, domain: &str, first: Day, last: Day, page: &str) -> Result<ScanAnswer> {
         let d = self.db.domain(domain)?;
-        let mut seen: HashSet<(pledgedb::Country, u8, u64)> = HashSet::new();
-        // A projected scan: four columns decoded, blocks without the page
-        // skipped by their path dictionary.
+        // A projected scan through the Reader: the page decided on the path
+        // dictionary of each block (blocks without it skipped), then three
+        // columns decoded for the blocks that hold it, the days spread over
+        // the cores, one set of (country, device, visitor) a day.
         use pledgedb::domain::reader::{Columns, Predicate};
+        type Seen = HashSet<(pledgedb::Country, u8, u64), pledgedb::hash::FoldState>;
         let pred = Predicate {
             filters: pledgedb::Filters {
                 page: Some(page.to_string()),
@@ -191,16 +193,23 @@ impl Engine for Pledge {
             },
             ..Predicate::default()
         };
-        d.reader(TimeRange::new(first.start(), last.end()))?.scan(
-            Columns::VISITOR | Columns::COUNTRY | Columns::DEVICE | Columns::PATH,
+        let (days, _) = d.reader(TimeRange::new(first.start(), last.end()))?.fold(
+            Columns::VISITOR | Columns::COUNTRY | Columns::DEVICE,
             &pred,
-            |e| {
-                if e.visitor.0 != 0 {
-                    seen.insert((e.country, e.device.code(), e.visitor.0));
+            Seen::default,
+            |seen, b| {
+                for &r in b.rows() {
+                    let v = b.visitor(r).0;
+                    if v != 0 {
+                        seen.insert((b.country(r), b.device(r).code(), v));
+                    }
                 }
-                std::ops::ControlFlow::Continue(())
             },
         )?;
+        let mut seen = Seen::default();
+        for day in days {
+            seen.extend(day);
+        }
         let mut out = ScanAnswer::new();
         for (c, dev, _) in seen {
             *out.entry((c.as_str().to_string(), dev)).or_default() += 1;

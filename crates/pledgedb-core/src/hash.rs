@@ -1,4 +1,5 @@
-//! A fast seeded hasher for the encoder's dictionaries.
+//! A fast seeded hasher for the engine's hash maps (and its users': ids are
+//! already keyed hashes, so `SipHash` over them buys nothing).
 //!
 //! The standard `SipHash` was the largest cost of encoding. This hasher
 //! folds each 64-bit word into the state with a 128-bit multiply by a random
@@ -17,14 +18,14 @@ fn fold(a: u64, b: u64) -> u64 {
 
 /// Builds [`FoldHasher`]s sharing one random key.
 #[derive(Clone, Debug)]
-pub(crate) struct FoldState {
+pub struct FoldState {
     init: u64,
     key: u64,
 }
 
 impl FoldState {
     /// A state with a fresh random key.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         let rs = RandomState::new();
         FoldState {
             init: rs.hash_one(0x243f_6a88_85a3_08d3_u64),
@@ -54,7 +55,7 @@ impl BuildHasher for FoldState {
 
 /// The hasher of [`FoldState`].
 #[derive(Clone, Debug)]
-pub(crate) struct FoldHasher {
+pub struct FoldHasher {
     acc: u64,
     key: u64,
 }

@@ -37,7 +37,7 @@ mod engine;
 pub mod error;
 pub mod event;
 pub mod geo;
-mod hash;
+pub mod hash;
 mod health;
 pub mod history;
 pub mod hit;

@@ -148,13 +148,14 @@ fn put_packed(out: &mut Vec<u8>, ids: &[u32], bits: u32) {
 }
 
 /// Reads an id sequence of `count` ids into a dictionary of `d` entries,
-/// calling `f` with each id in order. Every id is checked against `d`.
+/// appending them to `out` in order. An id at or past `d` fails the read
+/// (what was appended by then is for the caller to drop).
 pub(super) fn read_ids(
     r: &mut Reader<'_>,
     column: &'static str,
     count: usize,
     d: usize,
-    mut f: impl FnMut(u32),
+    out: &mut Vec<u32>,
 ) -> Result<(), CodecError> {
     let out_of_range = |index: u64| CodecError::DictIndexOutOfRange {
         column,
@@ -173,26 +174,34 @@ pub(super) fn read_ids(
                 if count > 0 && d == 0 {
                     return Err(out_of_range(0));
                 }
-                (0..count).for_each(|_| f(0));
+                out.resize(out.len() + count, 0);
                 return Ok(());
             }
+            if bits > 32 {
+                return Err(CodecError::TooManyValues { column, count: d });
+            }
             let mask = (1u64 << bits) - 1;
-            let mut acc = 0u64;
-            let mut n = 0u32;
-            let mut it = bytes.iter();
-            for _ in 0..count {
-                while n < bits {
-                    let b = it.next().ok_or(CodecError::Truncated { column })?;
-                    acc |= u64::from(*b) << n;
-                    n += 8;
-                }
-                let id = acc & mask;
-                acc >>= bits;
-                n -= bits;
-                if id >= d as u64 {
-                    return Err(out_of_range(id));
-                }
-                f(id as u32);
+            let bits = bits as usize;
+            // Id `i` starts at bit `i * bits`: it is read from the eight
+            // bytes at its first byte (bits <= 32, so it never spans more),
+            // out of a copy padded with eight zero bytes. The ids are
+            // checked against the dictionary once, by their maximum.
+            let mut padded = Vec::with_capacity(bytes.len() + 8);
+            padded.extend_from_slice(bytes);
+            padded.extend_from_slice(&[0; 8]);
+            let start = out.len();
+            out.extend((0..count).map(|i| {
+                let bit = i * bits;
+                let at = bit / 8;
+                let word = padded
+                    .get(at..at + 8)
+                    .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                    .map_or(0, u64::from_le_bytes);
+                ((word >> (bit % 8)) & mask) as u32
+            }));
+            let max = out[start..].iter().copied().max().unwrap_or(0);
+            if u64::from(max) >= d as u64 {
+                return Err(out_of_range(u64::from(max)));
             }
         }
         MODE_RUNS => {
@@ -219,7 +228,7 @@ pub(super) fn read_ids(
                         found: total,
                     });
                 }
-                (0..len).for_each(|_| f(id as u32));
+                out.resize(out.len() + len, id as u32);
             }
             if total != count {
                 return Err(CodecError::CountMismatch {
@@ -230,12 +239,13 @@ pub(super) fn read_ids(
             }
         }
         MODE_VARINT => {
+            out.reserve(count);
             for _ in 0..count {
                 let id = r.varint()?;
                 if id >= d as u64 {
                     return Err(out_of_range(id));
                 }
-                f(id as u32);
+                out.push(id as u32);
             }
         }
         mode => return Err(CodecError::UnknownIdMode { column, mode }),
@@ -323,7 +333,7 @@ pub(super) fn read_text(
         dict.push(Text::from_stored(s));
     }
     let mut ids = Vec::with_capacity(count);
-    read_ids(&mut r, column, count, d, |id| ids.push(id))?;
+    read_ids(&mut r, column, count, d, &mut ids)?;
     r.finish()?;
     Ok(TextColumn { dict, ids })
 }
@@ -411,14 +421,18 @@ pub(super) fn read_enum<T: Copy>(
         .chunks_exact(width)
         .map(&mut map)
         .collect::<Result<Vec<T>, CodecError>>()?;
-    let mut out = Vec::with_capacity(count);
-    read_ids(&mut r, column, count, d, |id| {
-        if let Some(&v) = dict.get(id as usize) {
-            out.push(v);
-        }
-    })?;
+    let mut ids = Vec::with_capacity(count);
+    read_ids(&mut r, column, count, d, &mut ids)?;
     r.finish()?;
-    Ok(out)
+    // Every id is below `d`, the dictionary's length (read_ids checked),
+    // so the fallback to the first entry is never taken.
+    let Some(&first) = dict.first() else {
+        return Err(CodecError::BadDictionary { column, len: d });
+    };
+    Ok(ids
+        .iter()
+        .map(|&id| *dict.get(id as usize).unwrap_or(&first))
+        .collect())
 }
 
 #[cfg(test)]
@@ -430,7 +444,7 @@ mod tests {
         put_ids(&mut out, ids, d, varint_only);
         let mut r = Reader::new(&out, "t");
         let mut back = Vec::new();
-        read_ids(&mut r, "t", ids.len(), d, |id| back.push(id)).unwrap();
+        read_ids(&mut r, "t", ids.len(), d, &mut back).unwrap();
         r.finish().unwrap();
         assert_eq!(back, ids);
         (out[0], out.len())
@@ -464,7 +478,7 @@ mod tests {
         let bytes = [MODE_PACKED, 0b0000_0011];
         let mut r = Reader::new(&bytes, "t");
         assert!(matches!(
-            read_ids(&mut r, "t", 1, 3, |_| {}),
+            read_ids(&mut r, "t", 1, 3, &mut Vec::new()),
             Err(CodecError::DictIndexOutOfRange {
                 column: "t",
                 index: 3,
@@ -479,7 +493,7 @@ mod tests {
         put_varint(&mut bytes, u64::MAX);
         let mut r = Reader::new(&bytes, "t");
         assert!(matches!(
-            read_ids(&mut r, "t", 5, 1, |_| {}),
+            read_ids(&mut r, "t", 5, 1, &mut Vec::new()),
             Err(CodecError::BadVarint { .. } | CodecError::CountMismatch { .. })
         ));
     }

@@ -11,14 +11,16 @@ use crate::event::{
 use crate::text::Text;
 use crate::time::Timestamp;
 
-/// The decoded identity column.
-struct Identity {
+/// The decoded identity column: the distinct (visitor, session) pairs of a
+/// block and the pair of each event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
     /// Visitor of each (visitor, session) pair.
-    pair_visitor: Vec<u64>,
+    pub pair_visitor: Vec<u64>,
     /// Session of each pair.
-    pair_session: Vec<u64>,
-    /// Pair index of each event.
-    event_pair: Vec<u32>,
+    pub pair_session: Vec<u64>,
+    /// Pair index of each event (each below the number of pairs).
+    pub event_pair: Vec<u32>,
 }
 
 /// A parsed block: the header and the column directory, with each column
@@ -165,7 +167,15 @@ impl<'a> BlockView<'a> {
         Ok(out)
     }
 
-    fn identity(&self) -> Result<Identity, CodecError> {
+    /// The identity column: distinct (visitor, session) pairs and one pair
+    /// index per event. Cheaper than [`visitors`](Self::visitors) and
+    /// [`sessions`](Self::sessions) together, and lets a reader decide once
+    /// per pair what it would decide per event.
+    ///
+    /// # Errors
+    ///
+    /// A [`CodecError`] if the identity column is malformed.
+    pub fn identity(&self) -> Result<Identity, CodecError> {
         let column = Col::Ident.name();
         let mut r = Reader::new(self.col(Col::Ident), column);
         let count = read_count(&mut r, column, Count::Exactly(self.len))?;

@@ -177,7 +177,7 @@ mod varint;
 #[cfg(test)]
 mod tests;
 
-pub use decode::BlockView;
+pub use decode::{BlockView, Identity};
 pub use encode::BlockEncoder;
 
 use crate::event::Event;

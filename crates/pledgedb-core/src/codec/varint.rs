@@ -115,6 +115,18 @@ impl<'a> Reader<'a> {
     /// An unsigned LEB128 varint of at most 10 bytes that fits in 64 bits.
     #[inline]
     pub(super) fn varint(&mut self) -> Result<u64, CodecError> {
+        // Most values of a block (deltas, codes, ids) take one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_long()
+    }
+
+    #[inline(never)]
+    fn varint_long(&mut self) -> Result<u64, CodecError> {
         let mut result = 0u64;
         let mut shift = 0u32;
         loop {

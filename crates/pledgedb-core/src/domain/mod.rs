@@ -31,7 +31,7 @@ pub(crate) mod shared;
 /// The Reader: a snapshot of a domain's raw events over a time range and
 /// its projected scans (defined in storage, where segments and blocks are).
 pub mod reader {
-    pub use crate::storage::reader::{AnyOf, Columns, Predicate, Reader, ScanStats};
+    pub use crate::storage::reader::{AnyOf, Batch, Columns, Predicate, Reader, ScanStats};
 }
 
 use crate::error::StorageError;

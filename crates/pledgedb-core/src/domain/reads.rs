@@ -58,27 +58,49 @@ impl Domain {
 
     /// The number of visible events in `range`.
     pub fn count(&self, range: TimeRange) -> Result<u64, ReadError> {
-        let mut n = 0u64;
-        self.scan_where(range, Columns::NONE, &Predicate::all(), |_| n += 1)?;
-        Ok(n)
+        let (_, stats) =
+            self.reader(range)?
+                .fold(Columns::NONE, &Predicate::all(), || (), |(), _| {})?;
+        Ok(stats.events)
     }
 
     /// Events per country in `range`, most first.
     pub fn count_by_country(&self, range: TimeRange) -> Result<Vec<(Country, u64)>, ReadError> {
-        let mut m: HashMap<Country, u64> = HashMap::new();
-        self.scan_where(range, Columns::COUNTRY, &Predicate::all(), |e| {
-            *m.entry(e.country).or_default() += 1;
-        })?;
-        Ok(sorted_counts(m))
+        let (days, _) = self.reader(range)?.fold(
+            Columns::COUNTRY,
+            &Predicate::all(),
+            HashMap::<Country, u64>::new,
+            |m, b| {
+                for &r in b.rows() {
+                    *m.entry(b.country(r)).or_default() += 1;
+                }
+            },
+        )?;
+        Ok(sorted_counts(merge_counts(days)))
     }
 
     /// Events per page path in `range`, most first.
     pub fn count_by_path(&self, range: TimeRange) -> Result<Vec<(Text, u64)>, ReadError> {
-        let mut m: HashMap<Text, u64> = HashMap::new();
-        self.scan_where(range, Columns::PATH, &Predicate::all(), |e| {
-            *m.entry(e.path.clone()).or_default() += 1;
-        })?;
-        Ok(sorted_counts(m))
+        let (days, _) = self.reader(range)?.fold(
+            Columns::PATH,
+            &Predicate::all(),
+            HashMap::<Text, u64>::new,
+            |m, b| {
+                // Counted by the block's path ids, named once per block.
+                let mut by_id = vec![0u64; b.path_dict().len()];
+                for &r in b.rows() {
+                    if let Some(n) = by_id.get_mut(b.path_id(r) as usize) {
+                        *n += 1;
+                    }
+                }
+                for (path, n) in b.path_dict().iter().zip(by_id) {
+                    if n > 0 {
+                        *m.entry(path.clone()).or_default() += n;
+                    }
+                }
+            },
+        )?;
+        Ok(sorted_counts(merge_counts(days)))
     }
 
     /// Days that have a segment file, oldest first.
@@ -86,6 +108,16 @@ impl Domain {
     pub fn segment_days(&self) -> Vec<crate::time::Day> {
         self.shared.segments.days()
     }
+}
+
+fn merge_counts<K: std::hash::Hash + Eq>(parts: Vec<HashMap<K, u64>>) -> HashMap<K, u64> {
+    let mut all = HashMap::new();
+    for part in parts {
+        for (k, n) in part {
+            *all.entry(k).or_default() += n;
+        }
+    }
+    all
 }
 
 fn sorted_counts<K: Ord>(m: HashMap<K, u64>) -> Vec<(K, u64)> {

@@ -278,39 +278,16 @@ impl Domain {
         let one = |day: Day| -> Result<Option<(Day, DayRollup)>, ReadError> {
             let mut events = Vec::new();
             self.reader(crate::domain::TimeRange::new(day.start(), day.end()))?
-                .scan(Columns::ROLLUP, &pred, |e| {
-                    events.push(e.clone());
+                .scan_batches(Columns::ROLLUP, &pred, |b| {
+                    events.extend(b.rows().iter().map(|&r| b.event(r).into_owned()));
                     std::ops::ControlFlow::Continue(())
                 })?;
             Ok((!events.is_empty()).then(|| (day, rollup(&events))))
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .min(days.len());
-        if threads <= 1 {
-            return days.iter().filter_map(|d| one(*d).transpose()).collect();
-        }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(day) = days.get(i) else { break };
-                            mine.push(one(*day));
-                        }
-                        mine
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect::<Vec<_>>()
-        });
-        results.into_iter().filter_map(Result::transpose).collect()
+        crate::storage::reader::spread(days, |d| one(*d))
+            .into_iter()
+            .filter_map(Result::transpose)
+            .collect()
     }
 
     /// The roll-ups of a query's days, read once: every dashboard question
