@@ -81,6 +81,7 @@ pub use limits::Limits;
 pub use query::dashboard::{DASHBOARD_TOP, Dashboard};
 pub use query::{DayRange, Dimension, Filters, Metrics, Query, Rollups, Source};
 pub use report::{DomainPrivacy, NEVER_RECORDED, PrivacyReport, RECORDED, RecordedField};
+pub use report::{PublicPrivacyReport, PublicSitePrivacy};
 pub use settings::{ConsentPolicy, DomainSettings, Retention, WithoutConsent};
 pub use storage::control::{ErasureKind, ErasureRecord};
 pub use storage::fs::{DirEntry, FileKind, Fs, Metadata, OsFs};

@@ -129,6 +129,87 @@ pub struct PrivacyReport {
     pub quarantined_files: Vec<crate::storage::quarantine::QuarantinedFile>,
 }
 
+/// One site's row of the public report: its settings and how many erasures
+/// it has been asked for, nothing of its files or purges.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PublicSitePrivacy {
+    /// The site.
+    pub name: String,
+    /// Its retention.
+    pub retention: Retention,
+    /// Its consent policy (consent required, what happens without it,
+    /// Do-Not-Track and Global Privacy Control honoured).
+    pub consent: ConsentPolicy,
+    /// Erasure requests served (completed or pending).
+    pub erasure_requests: u64,
+}
+
+/// The transparency report as anyone may read it (the public `/privacy`
+/// page of `pledgedb serve`): what is recorded, the server-wide counters,
+/// and at most the one site the reader named. It has no field for overdue
+/// purges or quarantined files, and no list of sites.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PublicPrivacyReport {
+    /// The engine's version.
+    pub engine_version: &'static str,
+    /// What each event records.
+    pub recorded: Vec<RecordedField>,
+    /// What is never recorded.
+    pub never_recorded: Vec<&'static str>,
+    /// The site the reader named, if it is one of the domains.
+    pub site: Option<PublicSitePrivacy>,
+    /// Opt-out tokens registered over the life of the data directory.
+    pub opt_outs_registered: u64,
+    /// Erasure requests completed over the life of the data directory.
+    pub erasures_completed: u64,
+    /// Hits dropped before anything was written, by reason, over the life of
+    /// the data directory.
+    pub hits_dropped: Vec<(DropReason, u64)>,
+}
+
+impl PrivacyReport {
+    /// The part of the report a caller may see: the domains `may_see`
+    /// admits, with their overdue purges and quarantined files; files
+    /// outside every domain (the global file) only when
+    /// `files_outside_domains`. The server-wide counters stay. Every view of
+    /// the report narrower than the whole goes through this one cut, so a
+    /// domain a caller may not see is named nowhere in what it gets.
+    #[must_use]
+    pub fn visible_to(
+        mut self,
+        may_see: impl Fn(&str) -> bool,
+        files_outside_domains: bool,
+    ) -> PrivacyReport {
+        self.domains.retain(|d| may_see(&d.name));
+        self.overdue_purges.retain(|o| may_see(&o.domain));
+        self.quarantined_files
+            .retain(|q| q.domain().map_or(files_outside_domains, &may_see));
+        self
+    }
+
+    /// The report as anyone may read it: [`PrivacyReport::visible_to`] the
+    /// one domain `site` names (none when `site` is `None` or names no
+    /// domain), without overdue purges, quarantined files or pending purges.
+    #[must_use]
+    pub fn public(self, site: Option<&str>) -> PublicPrivacyReport {
+        let r = self.visible_to(|d| site == Some(d), false);
+        PublicPrivacyReport {
+            engine_version: r.engine_version,
+            recorded: r.recorded,
+            never_recorded: r.never_recorded,
+            site: r.domains.into_iter().next().map(|d| PublicSitePrivacy {
+                name: d.name,
+                retention: d.retention,
+                consent: d.consent,
+                erasure_requests: d.erasure_requests,
+            }),
+            opt_outs_registered: r.opt_outs_registered,
+            erasures_completed: r.erasures_completed,
+            hits_dropped: r.hits_dropped,
+        }
+    }
+}
+
 const REASONS: [DropReason; 6] = [
     DropReason::OptedOut,
     DropReason::DoNotTrack,
@@ -214,5 +295,133 @@ impl crate::engine::Engine {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::OverduePurge;
+    use crate::storage::quarantine::QuarantinedFile;
+    use crate::time::Timestamp;
+    use std::path::PathBuf;
+
+    fn row(name: &str, erasures: u64) -> DomainPrivacy {
+        DomainPrivacy {
+            name: name.into(),
+            retention: Retention::default(),
+            consent: ConsentPolicy::default(),
+            sensitive_fields: vec![format!("secret-{name}")],
+            erasure_requests: erasures,
+            pending_purges: 1,
+        }
+    }
+
+    fn file(original: &str) -> QuarantinedFile {
+        QuarantinedFile {
+            original: PathBuf::from(original),
+            path: PathBuf::from(format!("quarantine/{original}.0")),
+            cause: format!("cause of {original}"),
+            at: None,
+        }
+    }
+
+    fn report() -> PrivacyReport {
+        let overdue = |d: &str| OverduePurge {
+            domain: d.into(),
+            request: 1,
+            requested_at: Timestamp(0),
+            deadline: Timestamp(1),
+        };
+        PrivacyReport {
+            engine_version: "test",
+            recorded: RECORDED.to_vec(),
+            never_recorded: NEVER_RECORDED.to_vec(),
+            domains: vec![row("a.example", 2), row("b.example", 3)],
+            opt_outs_registered: 5,
+            erasures_completed: 4,
+            hits_dropped: vec![(DropReason::OptedOut, 7)],
+            overdue_purges: vec![overdue("a.example"), overdue("b.example")],
+            quarantined_files: vec![
+                file("domains/a.example/segments/2026-03-02.redb"),
+                file("domains/b.example/segments/2026-03-02.redb"),
+                file("pledgedb.redb"),
+            ],
+        }
+    }
+
+    fn names(r: &PrivacyReport) -> (Vec<&str>, Vec<&str>, Vec<String>) {
+        (
+            r.domains.iter().map(|d| d.name.as_str()).collect(),
+            r.overdue_purges.iter().map(|o| o.domain.as_str()).collect(),
+            r.quarantined_files
+                .iter()
+                .map(|q| q.original.display().to_string())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_cut_keeps_only_the_domains_a_caller_may_see() {
+        let all = report().visible_to(|_| true, true);
+        assert_eq!(all, report());
+        let a = report().visible_to(|d| d == "a.example", false);
+        assert_eq!(
+            names(&a),
+            (
+                vec!["a.example"],
+                vec!["a.example"],
+                vec!["domains/a.example/segments/2026-03-02.redb".to_string()]
+            )
+        );
+        assert_eq!(
+            (a.opt_outs_registered, a.erasures_completed),
+            (5, 4),
+            "server-wide counters stay"
+        );
+        assert_eq!(a.hits_dropped, vec![(DropReason::OptedOut, 7)]);
+        let text = format!("{a:?}");
+        assert!(!text.contains("b.example"), "{text}");
+        // every domain, but not the files outside them
+        let sites = report().visible_to(|_| true, false);
+        assert_eq!(names(&sites).2.len(), 2);
+        assert!(names(&sites).2.iter().all(|f| f.starts_with("domains/")));
+        // nothing at all
+        let none = report().visible_to(|_| false, false);
+        assert_eq!(names(&none), (vec![], vec![], vec![]));
+    }
+
+    #[test]
+    fn the_public_report_names_at_most_the_site_asked_for() {
+        let bare = report().public(None);
+        assert_eq!(bare.site, None);
+        assert_eq!(bare.opt_outs_registered, 5);
+        assert_eq!(bare.erasures_completed, 4);
+        assert_eq!(bare.recorded, RECORDED.to_vec());
+        let json = serde_json::to_string(&bare).unwrap();
+        for leak in [
+            "a.example",
+            "b.example",
+            "overdue",
+            "quarantine",
+            "pledgedb.redb",
+            "pending",
+            "secret-",
+        ] {
+            assert!(!json.contains(leak), "{leak} in {json}");
+        }
+        let a = report().public(Some("a.example"));
+        let site = a.site.as_ref().unwrap();
+        assert_eq!(site.name, "a.example");
+        assert_eq!(site.erasure_requests, 2);
+        assert_eq!(site.retention, Retention::default());
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains("a.example"));
+        for leak in ["b.example", "overdue", "quarantine", "cause of", "secret-"] {
+            assert!(!json.contains(leak), "{leak} in {json}");
+        }
+        for unknown in ["c.example", "", "A.EXAMPLE", "a.example ", "<b>"] {
+            assert_eq!(report().public(Some(unknown)).site, None, "{unknown:?}");
+        }
     }
 }

@@ -4,7 +4,9 @@ mod common;
 
 use common::*;
 use pledgedb_core::domain::TimeRange;
-use pledgedb_core::{Config, Db, EventKind, Hit, HitKind, HitProp, ManualClock};
+use pledgedb_core::{
+    Config, Db, Erasure, EventKind, Hit, HitKind, HitProp, ManualClock, Retention, VisitorRef,
+};
 use std::sync::Arc;
 
 fn pageview(domain: &str, path: &str) -> String {
@@ -465,7 +467,9 @@ fn the_opt_out_page_stops_collection_for_every_site() {
     let page = get(&s.url("/opt-out"), &[]);
     assert_eq!(page.status, 200);
     assert!(page.body.contains("data-state=\"in\""));
-    assert!(page.body.contains("a.example") && page.body.contains("b.example"));
+    // the page covers every site, and lists none
+    assert!(page.body.contains("every site this server collects for"));
+    assert!(!page.body.contains("a.example") && !page.body.contains("b.example"));
     let own = format!("http://{}", s.addr);
     // cross-site and origin-less posts are refused
     for headers in [
@@ -552,6 +556,235 @@ fn the_opt_out_page_stops_collection_for_every_site() {
     );
     assert_eq!(r.status, 202);
     assert_eq!(s.events("b.example").len(), 1);
+}
+
+/// A server for a.example, b.example and c.example whose data directory
+/// has what only operators may see: an overdue erasure purge on a.example
+/// and b.example, and quarantined files of b.example and of the global
+/// file, with their causes.
+fn server_with_operator_secrets() -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let clock = ManualClock::new(start_time());
+    let config = pledgedb_server::ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        geoip: Some(geoip(dir.path())),
+        ..pledgedb_server::ServerConfig::default()
+    };
+    let engine = || {
+        let mut e = pledgedb_server::cli::engine_config(&config);
+        e.clock = Arc::new(clock.clone());
+        // no purge runs, so the erasures below pass their deadline unpurged
+        e.background_compaction = false;
+        e
+    };
+    let db = Db::open(&data, engine()).unwrap();
+    for d in ["a.example", "b.example", "c.example"] {
+        db.create_domain(d).unwrap();
+    }
+    db.close().unwrap();
+    // files set aside by an earlier run, as the quarantine keeps them
+    for (dir, file) in [
+        ("quarantine/domains/b.example/segments", "2026-03-02.redb.0"),
+        ("quarantine", "pledgedb.redb.0"),
+    ] {
+        let at = data.join(dir);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(at.join(file), b"not a page store").unwrap();
+        std::fs::write(
+            at.join(format!("{file}.cause")),
+            b"planted-cause: unreadable header\n",
+        )
+        .unwrap();
+    }
+    let db = Db::open(&data, engine()).unwrap();
+    db.domain("a.example")
+        .unwrap()
+        .set_retention(Retention {
+            raw_event_days: 33,
+            ..Retention::default()
+        })
+        .unwrap();
+    for d in ["a.example", "b.example"] {
+        let _ = db
+            .ingest(Hit::page_view(d, format!("https://{d}/")).client_id("gone-visitor"))
+            .unwrap();
+    }
+    db.flush().unwrap();
+    for d in ["a.example", "b.example"] {
+        let r = db
+            .domain(d)
+            .unwrap()
+            .erase_visitor(&VisitorRef::ClientId("gone-visitor".into()))
+            .unwrap();
+        assert!(matches!(r, Erasure::Pending(_)), "{d}: {r:?}");
+    }
+    clock.advance_millis(2 * 3_600_000);
+    let health = db.health();
+    assert_eq!(health.overdue_purges.len(), 2, "{health:?}");
+    assert_eq!(health.quarantined.len(), 2, "{health:?}");
+    let report = db.privacy_report().unwrap();
+    assert_eq!(report.domains.len(), 3);
+    TestServer::serve(db, config, clock, dir)
+}
+
+/// What only operators may see, in any spelling a page could give it.
+const OPERATOR_ONLY: [&str; 7] = [
+    "overdue",
+    "quarantine",
+    "planted-cause",
+    "pledgedb.redb",
+    "2026-03-02.redb",
+    "pending",
+    "deadline",
+];
+
+#[test]
+fn the_public_pages_name_no_site_unless_asked_and_nothing_of_the_operators() {
+    let s = server_with_operator_secrets();
+    let sites = ["a.example", "b.example", "c.example"];
+    for path in ["/privacy", "/privacy.json", "/opt-out"] {
+        let r = get(&s.url(path), &[]);
+        assert_eq!(r.status, 200, "{path}");
+        for d in sites {
+            assert!(!r.body.contains(d), "{path} names {d}: {}", r.body);
+        }
+        for secret in OPERATOR_ONLY {
+            assert!(
+                !r.body.contains(secret),
+                "{path} shows {secret}: {}",
+                r.body
+            );
+        }
+    }
+    // the page says how to see one site
+    let page = get(&s.url("/privacy"), &[]);
+    assert!(page.body.contains("?site=your.site"), "{}", page.body);
+    assert!(page.body.contains("erasures completed: 0"), "{}", page.body);
+    // the JSON has no list of sites, no purges and no files at all
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&s.url("/privacy.json"), &[]).body).unwrap();
+    assert!(json["site"].is_null(), "{json}");
+    for key in ["domains", "overdue_purges", "quarantined_files"] {
+        assert!(json.get(key).is_none(), "{key} in {json}");
+    }
+    assert!(json["recorded"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(json["hits_dropped"].is_array());
+
+    // ?site=a.example: a.example's row and no other site
+    let page = get(&s.url("/privacy?site=a.example"), &[]);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("<tr><td>a.example</td><td>33</td><td>730</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("/opt-out?site=a.example"),
+        "{}",
+        page.body
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&s.url("/privacy.json?site=a.example"), &[]).body).unwrap();
+    assert_eq!(json["site"]["name"], "a.example", "{json}");
+    assert_eq!(json["site"]["retention"]["raw_event_days"], 33);
+    assert_eq!(json["site"]["erasure_requests"], 1);
+    assert_eq!(json["site"]["consent"]["honour_dnt"], true);
+    for key in ["domains", "overdue_purges", "quarantined_files"] {
+        assert!(json.get(key).is_none(), "{key} in {json}");
+    }
+    let opt_out = get(&s.url("/opt-out?site=a.example"), &[]);
+    assert!(
+        opt_out.body.contains("<strong>a.example</strong>"),
+        "{}",
+        opt_out.body
+    );
+    assert!(opt_out.body.contains("action=\"/opt-out?site=a.example\""));
+    for path in [
+        "/privacy?site=a.example",
+        "/privacy.json?site=a.example",
+        "/opt-out?site=a.example",
+        // the operators' own name for the parameter is not a way in
+        "/privacy.json?site_id=b.example",
+    ] {
+        let r = get(&s.url(path), &[]);
+        assert_eq!(r.status, 200, "{path}");
+        for d in ["b.example", "c.example"] {
+            assert!(!r.body.contains(d), "{path} names {d}: {}", r.body);
+        }
+        for secret in OPERATOR_ONLY {
+            assert!(
+                !r.body.contains(secret),
+                "{path} shows {secret}: {}",
+                r.body
+            );
+        }
+    }
+    // a site's name in another case is that site
+    let upper = get(&s.url("/privacy.json?site=A.Example"), &[]);
+    assert!(
+        upper.body.contains("\"name\":\"a.example\""),
+        "{}",
+        upper.body
+    );
+
+    // unknown, malformed, repeated or hostile names show no row and are
+    // never repeated
+    for (query, raw) in [
+        ("site=unknown.example", "unknown.example"),
+        ("site=%3Cscript%3Ex%3C%2Fscript%3E", "<script>"),
+        ("site=%3Cb%3Eq", "<b>"),
+        ("site=a.example&site=b.example", "b.example"),
+        ("site=", ""),
+        ("site=%FF%FE", "\u{fffd}"),
+        ("site=a.example%00", "a.example"),
+    ] {
+        for path in ["/privacy", "/privacy.json", "/opt-out"] {
+            let r = get(&s.url(&format!("{path}?{query}")), &[]);
+            assert_eq!(r.status, 200, "{path}?{query}");
+            if !raw.is_empty() {
+                assert!(!r.body.contains(raw), "{path}?{query}: {}", r.body);
+            }
+            for d in sites {
+                assert!(!r.body.contains(d), "{path}?{query} names {d}");
+            }
+            assert!(!r.body.contains("<td>"), "{path}?{query}: {}", r.body);
+            assert!(!r.body.contains("\"name\""), "{path}?{query}: {}", r.body);
+        }
+    }
+}
+
+#[test]
+fn opting_out_from_a_sites_link_comes_back_to_that_site() {
+    let s = TestServer::start(&["a.example", "b.example"], |_| {});
+    let own = format!("http://{}", s.addr);
+    let post_out = |query: &str| {
+        post(
+            &s.url(&format!("/opt-out{query}")),
+            &[
+                ("Origin", own.as_str()),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            "action=out",
+        )
+    };
+    let r = post_out("?site=a.example");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/opt-out?site=a.example"));
+    let token = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .and_then(|c| c.split_once('='))
+        .map(|(_, t)| t.to_owned())
+        .unwrap();
+    assert!(s.db.is_opted_out(&token), "the opt-out covers the server");
+    // an unknown or hostile site goes back to the plain page
+    for q in ["?site=unknown.example", "?site=%0d%0aSet-Cookie:x=1", ""] {
+        let r = post_out(q);
+        assert_eq!(r.status, 303, "{q}");
+        assert_eq!(r.header("location"), Some("/opt-out"), "{q}");
+    }
 }
 
 fn country_of_one_hit(s: &TestServer, xff: &str) -> String {

@@ -10,13 +10,22 @@
 //!   gate drops it on every site. The opt-in button removes the token from
 //!   the registry and the cookie. The form is public, so it is protected
 //!   from cross-site posts by its `Origin` (or `Sec-Fetch-Site`) header.
-//! - `GET /privacy` (and `/privacy.json`) is the transparency report of
-//!   `Db::privacy_report`.
+//!   The page lists no site: it says it covers every site of the server,
+//!   and with `?site=D` (D a registered site) it names that one.
+//! - `GET /privacy` (and `/privacy.json`) is the public view of the
+//!   transparency report, `PrivacyReport::public`: what is recorded, the
+//!   server-wide counters, and with `?site=D` that one site's settings.
+//!   It names no other site, and has no overdue purges and no quarantined
+//!   files (those are the operators', `GET /api/v2/operator/privacy-report`).
+//!
+//! A `site` that is not a registered site (unknown, malformed, repeated)
+//! names no site, and no page repeats it.
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -46,39 +55,66 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// `?site=D` on a public page.
+#[derive(Deserialize)]
+struct SiteQuery {
+    site: Option<String>,
+}
+
+/// The registered site that `?site=` names, if any: the engine's own
+/// spelling of the name, never the raw parameter.
+fn named_site(state: &AppState, q: Result<Query<SiteQuery>, QueryRejection>) -> Option<String> {
+    let want = q.ok()?.0.site?.trim().to_ascii_lowercase();
+    state.db.domains().into_iter().find(|d| *d == want)
+}
+
+/// `?site=D` for a link to another public page, or nothing.
+fn site_suffix(site: Option<&str>) -> String {
+    site.map_or_else(String::new, |d| format!("?site={}", esc(d)))
+}
+
 /// Whether this browser carries a registered opt-out token.
 fn opted_out(state: &AppState, headers: &HeaderMap) -> bool {
     cookie(headers, OPT_OUT_COOKIE).is_some_and(|t| state.db.is_opted_out(&t))
 }
 
-async fn opt_out_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let sites = state.db.domains();
-    let list: String = sites
-        .iter()
-        .map(|d| format!("<li>{}</li>", esc(d)))
-        .collect();
-    let (status, button) = if opted_out(&state, &headers) {
+async fn opt_out_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<SiteQuery>, QueryRejection>,
+) -> Response {
+    let site = named_site(&state, q);
+    let here = site_suffix(site.as_deref());
+    let (status, action, button) = if opted_out(&state, &headers) {
         (
             "<p id=\"state\" data-state=\"out\"><strong>This browser is opted out.</strong> \
-             None of the sites below records anything from it.</p>",
-            "<form method=\"post\" action=\"/opt-out\"><input type=\"hidden\" name=\"action\" value=\"in\">\
-             <button id=\"opt-in\" type=\"submit\">Opt back in</button></form>",
+             No site this server collects for records anything from it.</p>",
+            "in",
+            "<button id=\"opt-in\" type=\"submit\">Opt back in</button>",
         )
     } else {
         (
             "<p id=\"state\" data-state=\"in\">This browser is <strong>not</strong> opted out.</p>",
-            "<form method=\"post\" action=\"/opt-out\"><input type=\"hidden\" name=\"action\" value=\"out\">\
-             <button id=\"opt-out\" type=\"submit\">Opt out of every site</button></form>",
+            "out",
+            "<button id=\"opt-out\" type=\"submit\">Opt out of every site</button>",
         )
     };
+    let named = site.as_deref().map_or_else(String::new, |d| {
+        format!(
+            "<p id=\"site\">That includes <strong>{}</strong>.</p>\n",
+            esc(d)
+        )
+    });
     page(
         "Opt out of analytics",
         &format!(
-            "<h1>Opt out of analytics</h1>\n{status}\n{button}\n\
+            "<h1>Opt out of analytics</h1>\n{status}\n\
+             <form method=\"post\" action=\"/opt-out{here}\">\
+             <input type=\"hidden\" name=\"action\" value=\"{action}\">{button}</form>\n\
              <p>One click opts this browser out of every site this server collects for. \
              The choice is kept as a random token in a cookie of this server; \
              only a keyed hash of the token is stored. Clearing this server's cookies undoes it.</p>\n\
-             <h2>Sites</h2><ul>{list}</ul>\n<p><a href=\"/privacy\">What is recorded</a></p>"
+             {named}<p><a href=\"/privacy{here}\">What is recorded</a></p>"
         ),
     )
     .into_response()
@@ -125,6 +161,7 @@ async fn opt_out_post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    q: Result<Query<SiteQuery>, QueryRejection>,
     form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let ip = crate::client::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
@@ -202,31 +239,55 @@ async fn opt_out_post(
                 .into_response();
         }
     };
-    let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, "/opt-out")]).into_response();
+    // Back to the page it came from; a site in the address is a
+    // registered name (a-z, 0-9, '-', '.'), never the raw parameter.
+    let back = match named_site(&state, q) {
+        Some(d) => format!("/opt-out?site={d}"),
+        None => "/opt-out".to_string(),
+    };
+    let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
     if let Ok(v) = HeaderValue::from_str(&set_cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
 }
 
-async fn privacy_json(State(state): State<AppState>) -> Response {
+/// The public view of the transparency report, for the site `?site=`
+/// names if any.
+async fn public_report(
+    state: &AppState,
+    q: Result<Query<SiteQuery>, QueryRejection>,
+) -> Option<pledgedb_core::PublicPrivacyReport> {
+    let site = named_site(state, q);
     let db = state.db.clone();
     match tokio::task::spawn_blocking(move || db.privacy_report()).await {
-        Ok(Ok(r)) => axum::Json(r).into_response(),
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Ok(Ok(r)) => Some(r.public(site.as_deref())),
+        _ => None,
     }
 }
 
-async fn privacy_page(State(state): State<AppState>) -> Response {
-    let db = state.db.clone();
-    let r = match tokio::task::spawn_blocking(move || db.privacy_report()).await {
-        Ok(Ok(r)) => r,
-        _ => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+async fn privacy_json(
+    State(state): State<AppState>,
+    q: Result<Query<SiteQuery>, QueryRejection>,
+) -> Response {
+    match public_report(&state, q).await {
+        Some(r) => axum::Json(r).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn privacy_page(
+    State(state): State<AppState>,
+    q: Result<Query<SiteQuery>, QueryRejection>,
+) -> Response {
+    let Some(r) = public_report(&state, q).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    let here = site_suffix(r.site.as_ref().map(|d| d.name.as_str()));
     let mut b = String::from("<h1>What this analytics server records</h1>\n");
     b.push_str(&format!(
-        "<p>PledgeDB {}. <a href=\"/opt-out\">Opt out of every site</a> · \
-         <a href=\"/privacy.json\">this report as JSON</a></p>\n<h2>Recorded</h2><dl>",
+        "<p>PledgeDB {}. <a href=\"/opt-out{here}\">Opt out of every site</a> · \
+         <a href=\"/privacy.json{here}\">this report as JSON</a></p>\n<h2>Recorded</h2><dl>",
         esc(r.engine_version)
     ));
     for f in &r.recorded {
@@ -240,31 +301,38 @@ async fn privacy_page(State(state): State<AppState>) -> Response {
     for n in &r.never_recorded {
         b.push_str(&format!("<li>{}</li>", esc(n)));
     }
-    b.push_str(
-        "</ul>\n<h2>Sites, retention and consent</h2><table><tr><th>site</th>\
-        <th>raw events kept (days)</th><th>aggregates kept (days)</th><th>consent required</th>\
-        <th>without consent</th><th>Do-Not-Track honoured</th><th>GPC honoured</th>\
-        <th>erasure requests</th></tr>",
-    );
-    for d in &r.domains {
-        let without = match d.consent.without_consent {
-            pledgedb_core::WithoutConsent::Drop => "dropped",
-            pledgedb_core::WithoutConsent::Anonymous => "kept anonymous, nothing typed",
-        };
-        b.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&d.name),
-            d.retention.raw_event_days,
-            d.retention.aggregate_days,
-            yes(d.consent.require_consent),
-            without,
-            yes(d.consent.honour_dnt),
-            yes(d.consent.honour_gpc),
-            d.erasure_requests
-        ));
+    b.push_str("</ul>\n");
+    match &r.site {
+        Some(d) => {
+            let without = match d.consent.without_consent {
+                pledgedb_core::WithoutConsent::Drop => "dropped",
+                pledgedb_core::WithoutConsent::Anonymous => "kept anonymous, nothing typed",
+            };
+            b.push_str(&format!(
+                "<h2>Retention and consent of {0}</h2><table id=\"site\"><tr><th>site</th>\
+                 <th>raw events kept (days)</th><th>aggregates kept (days)</th><th>consent required</th>\
+                 <th>without consent</th><th>Do-Not-Track honoured</th><th>GPC honoured</th>\
+                 <th>erasure requests</th></tr>\
+                 <tr><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td></tr></table>\n",
+                esc(&d.name),
+                d.retention.raw_event_days,
+                d.retention.aggregate_days,
+                yes(d.consent.require_consent),
+                without,
+                yes(d.consent.honour_dnt),
+                yes(d.consent.honour_gpc),
+                d.erasure_requests
+            ));
+        }
+        None => b.push_str(
+            "<h2>Retention and consent</h2><p id=\"no-site\">This page lists no site. \
+             To see one site's retention and consent settings, add <code>?site=</code> and the \
+             site's name to this page's address (<code>/privacy?site=your.site</code>); \
+             a site can link its visitors there.</p>\n",
+        ),
     }
     b.push_str(&format!(
-        "</table>\n<h2>Requests served</h2><ul><li id=\"opt-outs\">opt-outs registered: {}</li>\
+        "<h2>Requests served by this server</h2><ul><li id=\"opt-outs\">opt-outs registered: {}</li>\
          <li id=\"erasures\">erasures completed: {}</li>",
         r.opt_outs_registered, r.erasures_completed
     ));

@@ -156,17 +156,15 @@ pub(super) struct SiteParam {
 /// sites of the server, not even their names; files outside every domain
 /// (the global file) are shown only to a caller of every site.
 fn visible_report(
-    mut r: pledgedb_core::PrivacyReport,
+    r: pledgedb_core::PrivacyReport,
     auth: &Auth,
     site: Option<&str>,
 ) -> pledgedb_core::PrivacyReport {
-    let shows = |d: &str| auth.can_read(d).is_ok() && site.is_none_or(|s| s == d);
     let everything = site.is_none() && matches!(auth.access, crate::auth::Access::All);
-    r.domains.retain(|d| shows(&d.name));
-    r.overdue_purges.retain(|o| shows(&o.domain));
-    r.quarantined_files
-        .retain(|q| q.domain().map_or(everything, shows));
-    r
+    r.visible_to(
+        |d| auth.can_read(d).is_ok() && site.is_none_or(|s| s == d),
+        everything,
+    )
 }
 
 pub(super) async fn privacy_report(
