@@ -68,102 +68,40 @@ fn has_submit(ev: &[Event]) -> bool {
 #[test]
 fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsubmitted() {
     let (_driver, wd_port, chromium) = start_chromedriver();
-    // the test's page server, on "localhost" (the PledgeDB server is on
-    // 127.0.0.1: another origin)
-    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let page_port = pages.local_addr().unwrap().port();
-    let page_origin = format!("http://localhost:{page_port}");
-    let s = TestServer::start(&["shop.example", "control.example"], |c| {
-        c.extra_origins = vec![page_origin.clone()];
-    });
-    // real time here: the browser's clock and the server's must agree on
-    // "now" for the tracker's timestamps; the manual clock follows it.
-    let script = format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port());
-    let normal = page(&script, false, "shop.example");
-    let gpc = page(&script, true, "shop.example");
-    let control = page(&script, false, "control.example");
-    let app = Router::new()
-        .route("/page.html", get(move || async move { Html(normal) }))
-        .route("/gpc.html", get(move || async move { Html(gpc) }))
-        .route("/control.html", get(move || async move { Html(control) }))
-        .route(
-            "/thanks",
-            get(|| async { Html("<!doctype html><p>thanks</p>") }),
-        );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    pages.set_nonblocking(true).unwrap();
-    rt.spawn(async move {
-        let l = tokio::net::TcpListener::from_std(pages).unwrap();
-        axum::serve(l, app).await.unwrap();
-    });
-
+    // the test's pages on "localhost" (the PledgeDB server is on
+    // 127.0.0.1: another origin); real time here: the browser's clock and
+    // the server's must agree on "now" for the tracker's timestamps; the
+    // manual clock follows it.
+    let (s, page_origin, rt) = servers("localhost");
     let c = rt.block_on(browser(wd_port, &chromium));
     rt.block_on(async {
-        c.goto(&format!("{page_origin}/page.html")).await.unwrap();
-        // wait for the tracker
-        for _ in 0..100 {
-            let v = c
-                .execute("return typeof window.pledge", vec![])
-                .await
-                .unwrap();
-            if v == "function" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        c.find(Locator::Css("#buy"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.execute("history.pushState({}, '', '/app/step2')", vec![])
-            .await
-            .unwrap();
-        c.execute("history.replaceState({}, '', '/app/step3')", vec![])
-            .await
-            .unwrap();
+        open(&c, &format!("{page_origin}/page.html")).await;
+        click(&c, "#buy").await;
+        run(&c, "history.pushState({}, '', '/app/step2')").await;
+        run(&c, "history.replaceState({}, '', '/app/step3')").await;
         // a fragment is no new page; going back to the first entry is
-        c.execute("location.hash = 'section'", vec![])
-            .await
-            .unwrap();
-        c.execute("history.back()", vec![]).await.unwrap();
+        run(&c, "location.hash = 'section'").await;
+        run(&c, "history.back()").await;
         tokio::time::sleep(Duration::from_millis(200)).await;
-        c.execute("history.back()", vec![]).await.unwrap();
+        run(&c, "history.back()").await;
         for _ in 0..100 {
-            let p = c.execute("return location.pathname", vec![]).await.unwrap();
-            if p == "/page.html" {
+            if run(&c, "return location.pathname").await == "/page.html" {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        c.execute("pledge('signup_start', {plan: 'pro', seats: 3})", vec![])
-            .await
-            .unwrap();
-        c.execute(
+        run(&c, "pledge('signup_start', {plan: 'pro', seats: 3})").await;
+        run(
+            &c,
             "window.scrollTo(0, document.documentElement.scrollHeight)",
-            vec![],
         )
-        .await
-        .unwrap();
+        .await;
         tokio::time::sleep(Duration::from_millis(700)).await; // the tracker's scroll debounce
-        c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
-        let note = c.find(Locator::Css("input[name=note]")).await.unwrap();
-        note.send_keys(UNSUBMITTED).await.unwrap();
-        let email = c.find(Locator::Css("input[name=email]")).await.unwrap();
-        email.send_keys(EMAIL).await.unwrap();
-        let pw = c.find(Locator::Css("input[name=pw]")).await.unwrap();
-        pw.send_keys(PASSWORD).await.unwrap();
-        c.find(Locator::Css("#send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        run(&c, "window.scrollTo(0, 0)").await;
+        type_into(&c, "input[name=note]", UNSUBMITTED).await;
+        type_into(&c, "input[name=email]", EMAIL).await;
+        type_into(&c, "input[name=pw]", PASSWORD).await;
+        click(&c, "#send").await;
     });
     let ev = wait_for(&s, "shop.example", has_submit);
     assert!(has_submit(&ev), "no form submit arrived: {:?}", kinds(&ev));
@@ -278,28 +216,7 @@ fn the_tracker_in_chromium_records_exactly_what_happened_and_nothing_typed_unsub
     // anything the GPC page had sent would be too.
     let before = s.events("shop.example").len();
     rt.block_on(async {
-        c.goto(&format!("{page_origin}/gpc.html")).await.unwrap();
-        for _ in 0..100 {
-            let v = c
-                .execute("return typeof window.pledge", vec![])
-                .await
-                .unwrap();
-            if v == "function" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        c.find(Locator::Css("#buy"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.execute("pledge('signup_start', {})", vec![])
-            .await
-            .unwrap();
-        let note = c.find(Locator::Css("input[name=note]")).await.unwrap();
-        note.send_keys("gpc").await.unwrap();
+        visit_and_act(&c, &format!("{page_origin}/gpc.html"), "gpc").await;
         c.goto(&format!("{page_origin}/control.html"))
             .await
             .unwrap();
@@ -319,14 +236,35 @@ fn kinds(ev: &[Event]) -> Vec<&'static str> {
     ev.iter().map(|e| e.kind.event_type().as_str()).collect()
 }
 
-/// A page server for the test on `host`, serving `/page.html` (the
-/// tracker for `shop.example`), `/control.html` (for `control.example`)
-/// and `/thanks`.
+/// The PledgeDB server (`shop.example` and `control.example`; the pages
+/// may send for them) and the test's page server on `page_host`, another
+/// port: a cross-origin page as on a real site. Returns the server, the
+/// pages' origin and the runtime that serves them.
+fn servers(page_host: &str) -> (TestServer, String, tokio::runtime::Runtime) {
+    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let page_origin = format!("http://{page_host}:{}", pages.local_addr().unwrap().port());
+    let s = TestServer::start(&["shop.example", "control.example"], |c| {
+        c.extra_origins = vec![page_origin.clone()];
+    });
+    let rt = runtime();
+    page_server(
+        &rt,
+        pages,
+        &format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port()),
+    );
+    (s, page_origin, rt)
+}
+
+/// The test's page server, serving `/page.html` (the tracker for
+/// `shop.example`), `/gpc.html` (the same with Global Privacy Control on),
+/// `/control.html` (for `control.example`) and `/thanks`.
 fn page_server(rt: &tokio::runtime::Runtime, pages: std::net::TcpListener, script: &str) {
     let normal = page(script, false, "shop.example");
+    let gpc = page(script, true, "shop.example");
     let control = page(script, false, "control.example");
     let app = Router::new()
         .route("/page.html", get(move || async move { Html(normal) }))
+        .route("/gpc.html", get(move || async move { Html(gpc) }))
         .route("/control.html", get(move || async move { Html(control) }))
         .route(
             "/thanks",
@@ -339,29 +277,60 @@ fn page_server(rt: &tokio::runtime::Runtime, pages: std::net::TcpListener, scrip
     });
 }
 
-async fn visit_and_act(c: &Client, url: &str) {
-    c.goto(url).await.unwrap();
-    for _ in 0..100 {
-        let v = c
-            .execute("return typeof window.pledge", vec![])
-            .await
-            .unwrap();
-        if v == "function" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    c.find(Locator::Css("#buy"))
+/// Runs a script in the page; its result.
+async fn run(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Clicks the element `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.execute("pledge('signup_start', {})", vec![])
-        .await
-        .unwrap();
-    let note = c.find(Locator::Css("input[name=note]")).await.unwrap();
-    note.send_keys("abc").await.unwrap();
+}
+
+/// Types `text` into the element `css`.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Opens `url` and waits (bounded) for the tracker to load.
+async fn open(c: &Client, url: &str) {
+    c.goto(url).await.unwrap();
+    for _ in 0..100 {
+        if run(c, "return typeof window.pledge").await == "function" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Opens a page, clicks its button, sends a custom event and types `typed`
+/// into the form it never submits.
+async fn visit_and_act(c: &Client, url: &str, typed: &str) {
+    open(c, url).await;
+    click(c, "#buy").await;
+    run(c, "pledge('signup_start', {})").await;
+    type_into(c, "input[name=note]", typed).await;
+}
+
+/// On the opt-out page at `url`, clicks `button` and waits (bounded) for
+/// the page to show `state`; whether it does.
+async fn choose(c: &Client, url: &str, button: &str, state: &str) -> bool {
+    c.goto(url).await.unwrap();
+    click(c, button).await;
+    let shown = format!("[data-state={state}]");
+    for _ in 0..100 {
+        if c.find(Locator::Css(&shown)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.find(Locator::Css(&shown)).await.is_ok()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -375,28 +344,15 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn with_do_not_track_switched_on_in_chromium_nothing_arrives() {
     let (_driver, wd_port, chromium) = start_chromedriver();
-    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let page_origin = format!("http://localhost:{}", pages.local_addr().unwrap().port());
-    let s = TestServer::start(&["shop.example", "control.example"], |c| {
-        c.extra_origins = vec![page_origin.clone()];
-    });
-    let rt = runtime();
-    page_server(
-        &rt,
-        pages,
-        &format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port()),
-    );
+    let (s, page_origin, rt) = servers("localhost");
     let c = rt.block_on(browser_with(
         wd_port,
         &chromium,
         serde_json::json!({"enable_do_not_track": true}),
     ));
     let dnt = rt.block_on(async {
-        visit_and_act(&c, &format!("{page_origin}/page.html")).await;
-        let dnt = c
-            .execute("return navigator.doNotTrack", vec![])
-            .await
-            .unwrap();
+        visit_and_act(&c, &format!("{page_origin}/page.html"), "abc").await;
+        let dnt = run(&c, "return navigator.doNotTrack").await;
         c.goto(&format!("{page_origin}/thanks")).await.unwrap();
         dnt
     });
@@ -434,42 +390,19 @@ fn the_opt_out_page_stops_the_tracker_of_every_site_in_chromium() {
     // The page on 127.0.0.1 (another port: another origin, the same
     // site), so the server's SameSite=Lax opt-out cookie travels with the
     // page's beacons, as it does for a server on a subdomain of the site.
-    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let page_origin = format!("http://127.0.0.1:{}", pages.local_addr().unwrap().port());
-    let s = TestServer::start(&["shop.example", "control.example"], |c| {
-        c.extra_origins = vec![page_origin.clone()];
-    });
-    let rt = runtime();
-    page_server(
-        &rt,
-        pages,
-        &format!("http://127.0.0.1:{}/pledge.full.js", s.addr.port()),
-    );
+    let (s, page_origin, rt) = servers("127.0.0.1");
     let c = rt.block_on(browser(wd_port, &chromium));
     let opt_out = s.url("/opt-out");
     rt.block_on(async {
-        c.goto(&opt_out).await.unwrap();
-        c.find(Locator::Css("#opt-out"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        for _ in 0..100 {
-            if c.find(Locator::Css("[data-state=out]")).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        if c.find(Locator::Css("[data-state=out]")).await.is_err() {
+        if !choose(&c, &opt_out, "#opt-out", "out").await {
             panic!(
                 "the opt-out page does not show the opted-out state: {} {}",
                 c.current_url().await.unwrap(),
                 c.source().await.unwrap()
             );
         }
-        visit_and_act(&c, &format!("{page_origin}/page.html")).await;
-        visit_and_act(&c, &format!("{page_origin}/control.html")).await;
+        visit_and_act(&c, &format!("{page_origin}/page.html"), "abc").await;
+        visit_and_act(&c, &format!("{page_origin}/control.html"), "abc").await;
         c.goto(&format!("{page_origin}/thanks")).await.unwrap();
     });
     // the browser sent its hits (the server counted the drops) and none
@@ -491,20 +424,8 @@ fn the_opt_out_page_stops_the_tracker_of_every_site_in_chromium() {
     assert_eq!(s.events("control.example").len(), 0);
     // opting back in: the next visit is counted
     rt.block_on(async {
-        c.goto(&opt_out).await.unwrap();
-        c.find(Locator::Css("#opt-in"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        for _ in 0..100 {
-            if c.find(Locator::Css("[data-state=in]")).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        visit_and_act(&c, &format!("{page_origin}/page.html")).await;
+        choose(&c, &opt_out, "#opt-in", "in").await;
+        visit_and_act(&c, &format!("{page_origin}/page.html"), "abc").await;
         c.goto(&format!("{page_origin}/thanks")).await.unwrap();
     });
     let ev = wait_for(&s, "shop.example", |e| !e.is_empty());

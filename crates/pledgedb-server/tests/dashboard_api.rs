@@ -4,7 +4,7 @@
 
 mod api_common;
 
-use api_common::{DAYS, Served, first_day};
+use api_common::{CARD_METRICS, DAYS, Served, first_day};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -123,14 +123,7 @@ fn the_dashboard_numbers_are_the_stats_api_numbers() {
             };
             filters.push(json!(["is", dim, [v]]));
         }
-        let metrics = [
-            "visitors",
-            "visits",
-            "pageviews",
-            "views_per_visit",
-            "bounce_rate",
-            "visit_duration",
-        ];
+        let metrics = CARD_METRICS;
         let (st, q) = post(
             &s,
             &a,

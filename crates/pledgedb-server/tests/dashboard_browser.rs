@@ -9,7 +9,7 @@ mod webdriver;
 
 use std::time::{Duration, Instant};
 
-use api_common::{DAYS, Served, first_day};
+use api_common::{CARD_METRICS, DAYS, Served, first_day};
 use fantoccini::{Client, Locator};
 use pledgedb_core::{FormField, Hit, HitKind, KeyKind};
 use pledgedb_server::auth::Scope;
@@ -116,14 +116,7 @@ async fn metric(c: &Client, id: &str) -> Value {
 }
 
 fn stats(s: &Served, key: &str, filters: Value) -> Value {
-    let metrics = [
-        "visitors",
-        "visits",
-        "pageviews",
-        "views_per_visit",
-        "bounce_rate",
-        "visit_duration",
-    ];
+    let metrics = CARD_METRICS;
     let r = s.query(
         key,
         &json!({
@@ -172,7 +165,7 @@ fn the_dashboard_in_chromium() {
 
         // The numbers are the Stats API's.
         let want = stats(&s, &key, json!([]));
-        for m in ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"] {
+        for m in CARD_METRICS {
             assert_eq!(metric(&c, m).await, want[m], "{m}");
         }
         until(&c, "document.querySelectorAll('#chart circle').length === 7").await;

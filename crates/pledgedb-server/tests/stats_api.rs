@@ -8,7 +8,7 @@ use api_common as common;
 
 use std::collections::HashMap;
 
-use common::{SITES, Served, first_day, serve};
+use common::{METRICS, SITES, Served, first_day, serve};
 use pledgedb_core::query::{FilterExpr, FilterField};
 use pledgedb_core::{
     Country, DayRange, Device, Dimension, EventKind, Filters, Metrics, Query, Source, TimeRange,
@@ -16,16 +16,6 @@ use pledgedb_core::{
 };
 use pledgedb_server::auth::Scope;
 use serde_json::{Value, json};
-
-const METRICS: [&str; 7] = [
-    "visitors",
-    "visits",
-    "pageviews",
-    "views_per_visit",
-    "bounce_rate",
-    "visit_duration",
-    "events",
-];
 
 const DIMS: [(&str, Option<Dimension>); 6] = [
     ("event:page", Some(Dimension::Page)),

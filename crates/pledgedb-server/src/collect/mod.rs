@@ -25,11 +25,11 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use pledgedb_core::{Consent, Hit, Ingested, Timestamp};
 
 use crate::state::AppState;
-use parse::{BadInput, BodyLimits};
+use parse::{BadInput, BatchHit, BodyLimits};
 
 /// The name of the opt-out cookie set by `/opt-out` on the server's origin.
 pub const OPT_OUT_COOKIE: &str = "pledge_optout";
@@ -41,8 +41,8 @@ const MAX_CLIENT_DELAY_MS: i64 = 10 * 60 * 1000;
 /// The collector's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/event", post(event).options(preflight))
-        .route("/api/hits", post(hits).options(preflight))
+        .route("/api/event", collector("/api/event", plausible_hits))
+        .route("/api/hits", collector("/api/hits", batch_hits))
         .merge(tracker::routes())
 }
 
@@ -110,21 +110,16 @@ async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Respons
         )
         .into_response();
     }
-    let mut res = StatusCode::NO_CONTENT.into_response();
+    let mut res = (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "POST"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response();
     cors(&mut res, o);
-    let h = res.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("86400"),
-    );
     res
 }
 
@@ -144,18 +139,13 @@ fn header_is_one(headers: &HeaderMap, name: &str) -> bool {
         .is_some_and(|v| v.trim() == "1")
 }
 
-/// The value of a cookie in the request's `Cookie` headers.
+/// The value of a cookie in the request's `Cookie` headers, when not
+/// empty.
 #[must_use]
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_owned())
+    crate::auth::cookie(headers, name)
         .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 fn client_info(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> ClientInfo {
@@ -322,51 +312,44 @@ fn finish(
     res
 }
 
-/// `POST /api/event`: one Plausible Events API payload.
-async fn event(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let o = origin(&headers).map(str::to_owned);
-    let res = (|| -> Result<Response, Refusal> {
-        let info = client_info(&state, peer, &headers);
-        let text = admit(&state, &info, &headers, &body)?;
-        let mut hits = parse::plausible(text).map_err(bad)?;
-        let l = limits(&state);
-        for h in &mut hits {
-            check_and_fill(&state, &info, o.as_deref(), None, h, &l)?;
-        }
-        if hits.len() > 1
-            && !state
-                .rate
-                .allow(info.ip, (hits.len() - 1) as u32, state.db.clock().as_ref())
-        {
-            return Err(too_many());
-        }
-        Ok(ingest(&state, hits, 0))
-    })();
-    finish(&state, res, o.as_deref(), "/api/event")
+/// The hits of a request, each with its position when a refusal should
+/// name it (`hits[3]: ...`).
+type Parsed = Vec<(Option<usize>, BatchHit)>;
+
+/// A collector route at `path`, whose body `parse` reads, and its CORS
+/// preflight.
+fn collector(
+    path: &'static str,
+    parse: fn(&str, &BodyLimits) -> Result<Parsed, BadInput>,
+) -> MethodRouter<AppState> {
+    let handler =
+        move |State(state): State<AppState>,
+              ConnectInfo(peer): ConnectInfo<SocketAddr>,
+              headers: HeaderMap,
+              body: Bytes| async move { collect(&state, peer, &headers, &body, path, parse) };
+    post(handler).options(preflight)
 }
 
-/// `POST /api/hits`: a batch of PledgeDB hits.
-async fn hits(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+/// Steps 1-5 of the module's list for one route: `parse` reads the body's
+/// hits; a refusal is logged under `route`.
+fn collect(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &Bytes,
+    route: &str,
+    parse: impl FnOnce(&str, &BodyLimits) -> Result<Parsed, BadInput>,
 ) -> Response {
-    let o = origin(&headers).map(str::to_owned);
+    let o = origin(headers);
     let res = (|| -> Result<Response, Refusal> {
-        let info = client_info(&state, peer, &headers);
-        let text = admit(&state, &info, &headers, &body)?;
-        let l = limits(&state);
-        let batch = parse::batch(text, &l).map_err(bad)?;
+        let info = client_info(state, peer, headers);
+        let text = admit(state, &info, headers, body)?;
+        let l = limits(state);
+        let batch = parse(text, &l).map_err(bad)?;
         let mut keep = Vec::with_capacity(batch.len());
         let mut dropped = 0;
-        for (i, mut b) in batch.into_iter().enumerate() {
-            check_and_fill(&state, &info, o.as_deref(), Some(i), &mut b.hit, &l)?;
+        for (i, mut b) in batch {
+            check_and_fill(state, &info, o, i, &mut b.hit, &l)?;
             if b.sensitive_keystroke {
                 dropped += 1;
             } else {
@@ -381,7 +364,27 @@ async fn hits(
         {
             return Err(too_many());
         }
-        Ok(ingest(&state, keep, dropped))
+        Ok(ingest(state, keep, dropped))
     })();
-    finish(&state, res, o.as_deref(), "/api/hits")
+    finish(state, res, o, route)
+}
+
+/// `POST /api/event`: one Plausible Events API payload.
+fn plausible_hits(text: &str, _: &BodyLimits) -> Result<Parsed, BadInput> {
+    let hits = parse::plausible(text)?.into_iter();
+    Ok(hits
+        .map(|hit| {
+            let b = BatchHit {
+                hit,
+                sensitive_keystroke: false,
+            };
+            (None, b)
+        })
+        .collect())
+}
+
+/// `POST /api/hits`: a batch of PledgeDB hits.
+fn batch_hits(text: &str, limits: &BodyLimits) -> Result<Parsed, BadInput> {
+    let batch = parse::batch(text, limits)?.into_iter().enumerate();
+    Ok(batch.map(|(i, b)| (Some(i), b)).collect())
 }

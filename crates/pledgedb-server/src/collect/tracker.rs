@@ -5,7 +5,7 @@
 //! the extension appended.
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -29,20 +29,17 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn script(body: &'static str) -> Response {
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/javascript; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    // The script is loaded by other sites' pages.
-    h.insert(
-        header::HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("cross-origin"),
-    );
-    res
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            "application/javascript; charset=utf-8",
+        ),
+        (header::CACHE_CONTROL, "public, max-age=3600"),
+        // The script is loaded by other sites' pages.
+        (
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            "cross-origin",
+        ),
+    ];
+    (headers, body).into_response()
 }

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use pledgedb_core::query::Dimension;
 use pledgedb_core::time::Timestamp;
@@ -46,8 +47,77 @@ fn range_of(state: &AppState, p: &HashMap<String, String>) -> Result<Range, ApiE
     )
 }
 
-fn days_of(state: &AppState, p: &HashMap<String, String>) -> Result<DayRange, ApiError> {
-    Ok(range_of(state, p)?.days)
+/// A dashboard question about one site: the caller, the site's name (the
+/// path's `{site}`) and the query string, extracted in that order.
+pub struct SiteAsk {
+    state: AppState,
+    auth: Auth,
+    name: String,
+    p: HashMap<String, String>,
+}
+
+impl FromRequestParts<AppState> for SiteAsk {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<SiteAsk, Response> {
+        let auth = Auth::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(name) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(p) = Params::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(SiteAsk {
+            state: state.clone(),
+            auth,
+            name,
+            p,
+        })
+    }
+}
+
+/// What a dashboard question is answered from: the site's handle, the
+/// range asked for and the query string.
+struct Asked {
+    d: Domain,
+    range: Range,
+    p: HashMap<String, String>,
+}
+
+impl SiteAsk {
+    /// On the blocking pool: the site, if `may` lets the caller have it
+    /// ([`site`] or [`operated`]), then the range, then `answer`.
+    async fn answer<T: Send + 'static>(
+        self,
+        may: fn(&AppState, &Auth, &str) -> Result<Domain, ApiError>,
+        answer: impl FnOnce(Asked) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<Json<T>, ApiError> {
+        blocking(move || {
+            let d = may(&self.state, &self.auth, &self.name)?;
+            let range = range_of(&self.state, &self.p)?;
+            answer(Asked {
+                d,
+                range,
+                p: self.p,
+            })
+            .map(Json)
+        })
+        .await
+    }
+}
+
+/// The dashboard's numbers for `range` under the query string's filters;
+/// `fold_below` as in [`overview::overview`].
+fn overview_of(
+    d: &Domain,
+    range: Range,
+    p: &HashMap<String, String>,
+    fold_below: Option<u32>,
+) -> Result<overview::Overview, ApiError> {
+    let filters = overview::filters(|key| p.get(key).cloned())?;
+    overview::overview(d, range, filters, fold_below)
 }
 
 /// `GET /app...`: the page, or the login page for a visitor without a
@@ -89,33 +159,15 @@ pub async fn sites(State(state): State<AppState>, auth: Auth) -> Result<Json<Val
 }
 
 /// `GET /app/api/site/{site}/overview`.
-pub async fn overview(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-    Query(p): Params,
-) -> Result<Json<overview::Overview>, ApiError> {
-    blocking(move || {
-        let d = site(&state, &auth, &name)?;
-        let range = range_of(&state, &p)?;
-        let filters = overview::filters(|k| p.get(k).cloned())?;
-        Ok(Json(overview::overview(&d, range, filters, None)?))
-    })
-    .await
+pub async fn overview(ask: SiteAsk) -> Result<Json<overview::Overview>, ApiError> {
+    ask.answer(site, |a| overview_of(&a.d, a.range, &a.p, None))
+        .await
 }
 
 /// `GET /app/api/site/{site}/forms`: funnels and field reports.
-pub async fn forms(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-    Query(p): Params,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let d = site(&state, &auth, &name)?;
-        let reports = d
-            .form_analytics(days_of(&state, &p)?, None)
-            .map_err(read_error)?;
+pub async fn forms(ask: SiteAsk) -> Result<Json<Value>, ApiError> {
+    ask.answer(site, |a| {
+        let reports = a.d.form_analytics(a.range.days, None).map_err(read_error)?;
         let forms: Vec<Value> = reports
             .iter()
             .map(|r| {
@@ -128,25 +180,17 @@ pub async fn forms(
                 v
             })
             .collect();
-        Ok(Json(json!({ "forms": forms })))
+        Ok(json!({ "forms": forms }))
     })
     .await
 }
 
 /// `GET /app/api/site/{site}/submissions` (operators): submitted values,
 /// which exist only for fields that were not sensitive.
-pub async fn submissions(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-    Query(p): Params,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let d = operated(&state, &auth, &name)?;
-        let s = d
-            .submissions(days_of(&state, &p)?, None)
-            .map_err(read_error)?;
-        Ok(Json(json!({ "submissions": s })))
+pub async fn submissions(ask: SiteAsk) -> Result<Json<Value>, ApiError> {
+    ask.answer(operated, |a| {
+        let s = a.d.submissions(a.range.days, None).map_err(read_error)?;
+        Ok(json!({ "submissions": s }))
     })
     .await
 }
@@ -155,25 +199,19 @@ pub async fn submissions(
 const SESSION_ROWS: usize = 200;
 
 /// `GET /app/api/site/{site}/sessions`: recent visits.
-pub async fn sessions(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-    Query(p): Params,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let d = site(&state, &auth, &name)?;
-        let list: Vec<Value> = d
-            .sessions(days_of(&state, &p)?, SESSION_ROWS)
-            .map_err(read_error)?
-            .into_iter()
-            .map(|s| {
-                let mut v = serde_json::to_value(&s).unwrap_or(Value::Null);
-                v["duration_ms"] = json!(s.end.0.saturating_sub(s.start.0));
-                v
-            })
-            .collect();
-        Ok(Json(json!({ "sessions": list })))
+pub async fn sessions(ask: SiteAsk) -> Result<Json<Value>, ApiError> {
+    ask.answer(site, |a| {
+        let list: Vec<Value> =
+            a.d.sessions(a.range.days, SESSION_ROWS)
+                .map_err(read_error)?
+                .into_iter()
+                .map(|s| {
+                    let mut v = serde_json::to_value(&s).unwrap_or(Value::Null);
+                    v["duration_ms"] = json!(s.end.0.saturating_sub(s.start.0));
+                    v
+                })
+                .collect();
+        Ok(json!({ "sessions": list }))
     })
     .await
 }
@@ -234,15 +272,9 @@ const CELL_PX: u32 = 20;
 
 /// `GET /app/api/site/{site}/heatmap?heat=PAGE`: click cells of a page and
 /// its most clicked targets.
-pub async fn heatmap(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-    Query(p): Params,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let d = site(&state, &auth, &name)?;
-        let days = days_of(&state, &p)?;
+pub async fn heatmap(ask: SiteAsk) -> Result<Json<Value>, ApiError> {
+    ask.answer(site, |Asked { d, range, p }| {
+        let days = range.days;
         let pages: Vec<String> = d
             .breakdown(&pledgedb_core::Query::days(days), Dimension::Page, 25)
             .map_err(read_error)?
@@ -261,9 +293,9 @@ pub async fn heatmap(
             .into_iter()
             .map(|(t, n)| json!({ "target": t, "clicks": n }))
             .collect();
-        Ok(Json(json!({
+        Ok(json!({
             "page": page, "pages": pages, "cell_px": CELL_PX, "cells": cells, "targets": targets,
-        })))
+        }))
     })
     .await
 }
@@ -364,8 +396,7 @@ pub async fn share_overview(
         let d = domain_of(&state, &name)?;
         let k = d.settings().min_aggregate_visitors.max(1);
         let range = range_of(&state, &p)?;
-        let filters = overview::filters(|key| p.get(key).cloned())?;
-        Ok(Json(overview::overview(&d, range, filters, Some(k))?))
+        Ok(Json(overview_of(&d, range, &p, Some(k))?))
     })
     .await
 }

@@ -12,7 +12,6 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pledgedb_core::{Domain, DomainError};
 use serde_json::Value;
@@ -24,6 +23,13 @@ use crate::state::AppState;
 /// message could quote the body).
 pub(crate) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|_| ApiError::bad_request("the body is not valid JSON"))
+}
+
+/// The body's `site_id`, the site a request is about.
+pub(crate) fn site_id(body: &Value) -> Result<&str, ApiError> {
+    body.get("site_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("site_id (the site's domain) is required"))
 }
 
 /// The open domain of a site the caller may see: 404 when it is not
@@ -50,25 +56,15 @@ async fn post_query(
     State(state): State<AppState>,
     auth: Auth,
     body: axum::body::Bytes,
-) -> Response {
-    let run = async {
-        let body = json_body(&body)?;
-        // The site is checked first, so a caller learns nothing about a
-        // site it may not see (not even whether its query was well-formed).
-        let site = body
-            .get("site_id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::bad_request("site_id (the site's domain) is required"))?;
-        auth.can_read(site)?;
-        let today = state.db.clock().now().day();
-        let q = query::parse(&body, today)?;
-        let domain = domain_of(&state, &q.site_id)?;
-        blocking(move || query::answer(&domain, &q)).await
-    };
-    match run.await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<Value>, ApiError> {
+    let body = json_body(&body)?;
+    // The site is checked first, so a caller learns nothing about a site it
+    // may not see (not even whether its query was well-formed).
+    auth.can_read(site_id(&body)?)?;
+    let today = state.db.clock().now().day();
+    let q = query::parse(&body, today)?;
+    let domain = domain_of(&state, &q.site_id)?;
+    blocking(move || query::answer(&domain, &q)).await.map(Json)
 }
 
 /// The Stats API's and operator routes.

@@ -22,8 +22,9 @@ use axum::response::{IntoResponse, Response};
 use pledgedb_core::{Domain, EraseError, Erasure, VisitorRef};
 use serde_json::{Value, json};
 
-use super::{blocking, domain_of, json_body};
+use super::{blocking, domain_of, json_body, site_id};
 use crate::auth::{ApiError, Auth};
+use crate::dashboard::read_error;
 use crate::state::AppState;
 
 /// Longest visitor reference or opt-out token accepted.
@@ -36,17 +37,17 @@ fn text_field<'a>(v: &'a Value, name: &str) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::bad_request(format!("{name} is required (1 to {MAX_REF} bytes)")))
 }
 
+/// The body of an export or an erasure: `site_id`, a site the caller
+/// operates, and `visitor`.
 fn site_and_visitor(
     state: &AppState,
     auth: &Auth,
-    body: &Value,
+    body: &[u8],
 ) -> Result<(Domain, VisitorRef), ApiError> {
-    let site = body
-        .get("site_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("site_id (the site's domain) is required"))?;
+    let body = json_body(body)?;
+    let site = site_id(&body)?;
     auth.can_operate(site)?;
-    let visitor = VisitorRef::parse(text_field(body, "visitor")?);
+    let visitor = VisitorRef::parse(text_field(&body, "visitor")?);
     Ok((domain_of(state, site)?, visitor))
 }
 
@@ -54,23 +55,12 @@ pub(super) async fn export(
     State(state): State<AppState>,
     auth: Auth,
     body: axum::body::Bytes,
-) -> Response {
-    let run = async {
-        let body = json_body(&body)?;
-        let (domain, who) = site_and_visitor(&state, &auth, &body)?;
-        let export = blocking(move || {
-            domain.export_visitor(&who).map_err(|e| match e {
-                pledgedb_core::ReadError::Invalid(m) => ApiError::bad_request(m),
-                _ => ApiError::internal(),
-            })
-        })
-        .await?;
-        serde_json::to_value(&export).map_err(|_| ApiError::internal())
-    };
-    match run.await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<Value>, ApiError> {
+    let (domain, who) = site_and_visitor(&state, &auth, &body)?;
+    let export = blocking(move || domain.export_visitor(&who).map_err(read_error)).await?;
+    serde_json::to_value(&export)
+        .map(Json)
+        .map_err(|_| ApiError::internal())
 }
 
 pub(super) async fn erase(
@@ -79,7 +69,6 @@ pub(super) async fn erase(
     body: axum::body::Bytes,
 ) -> Response {
     let run = async {
-        let body = json_body(&body)?;
         let (domain, who) = site_and_visitor(&state, &auth, &body)?;
         blocking(move || {
             domain.erase_visitor(&who).map_err(|e| match e {

@@ -1,62 +1,55 @@
-//! A real server on a loopback port over a fresh data directory with a
-//! manual clock and a test GeoIP database, and an HTTP client for it.
+//! The API and dashboard tests' server: `common`'s server over the
+//! generated dataset's sites, with the workload's GeoIP networks, accounts
+//! and the Stats API's requests.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
+use std::ops::Deref;
 
-use pledgedb_core::geo::writer::{GeoLayout, build_country_db};
-use pledgedb_core::{Config, Day, Db, Hit, ManualClock, Timestamp};
+use pledgedb_core::{Config, Day, Hit, ManualClock, Timestamp};
+use pledgedb_server::ServerConfig;
 use pledgedb_server::auth::{Accounts, Scope};
-use pledgedb_server::{Server, ServerConfig};
 use pledgedb_workload::{COUNTRY_NETWORKS, Workload, WorkloadConfig};
 use serde_json::Value;
+
+#[path = "../common/mod.rs"]
+mod common;
+
+pub use common::TestServer;
 
 /// The sites of the generated dataset.
 pub const SITES: [&str; 2] = ["shop.example", "blog.example"];
 /// Days of generated traffic.
 pub const DAYS: u32 = 3;
 
+/// Every metric of the Stats API.
+pub const METRICS: [&str; 7] = [
+    "visitors",
+    "visits",
+    "pageviews",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+    "events",
+];
+
+/// The dashboard's metric cards: every metric but `events`.
+pub const CARD_METRICS: &[&str] = METRICS.split_at(6).0;
+
 /// The first day of traffic.
 pub fn first_day() -> Day {
     Day::from_ymd(2026, 3, 2)
 }
 
-pub struct Served {
-    pub base: String,
-    pub addr: SocketAddr,
-    pub db: Db,
-    pub clock: ManualClock,
-    pub tmp: tempfile::TempDir,
-    pub agent: ureq::Agent,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// A server of the API tests (a [`TestServer`]), with the account and
+/// Stats API helpers.
+pub struct Served(TestServer);
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+impl Deref for Served {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.0
     }
-}
-
-fn write_geoip(dir: &Path) -> std::path::PathBuf {
-    let entries: Vec<(ipnet::IpNet, &str)> = COUNTRY_NETWORKS
-        .iter()
-        .map(|(n, c)| (n.parse().unwrap(), *c))
-        .collect();
-    let path = dir.join("country.mmdb");
-    std::fs::write(
-        &path,
-        build_country_db(&entries, GeoLayout::Nested).unwrap(),
-    )
-    .unwrap();
-    path
 }
 
 /// A response: status, headers we look at, and the body as JSON (Null
@@ -71,37 +64,26 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        common::header(&self.headers, name)
     }
 }
 
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = match r {
-        Ok(r) => r,
-        Err(e) => panic!("the server answers: {e:?}"),
-    };
-    let status = r.status().as_u16();
-    let headers: Vec<(String, String)> = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let set_cookie = headers
-        .iter()
-        .filter(|(k, _)| k == "set-cookie")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let text = r.body_mut().read_to_string().unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        set_cookie,
-        headers,
-        text,
-        json,
+impl From<common::Reply> for Reply {
+    fn from(r: common::Reply) -> Reply {
+        let set_cookie = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let json = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        Reply {
+            status: r.status,
+            set_cookie,
+            headers: r.headers,
+            text: r.body,
+            json,
+        }
     }
 }
 
@@ -115,63 +97,14 @@ pub fn serve_with(trusted: Vec<ipnet::IpNet>) -> Served {
             .start()
             .plus_millis(2 * 3_600_000),
     );
-    let geoip = write_geoip(tmp.path());
-    let data = tmp.path().join("data");
-    let mut config = Config::default()
-        .with_clock(Arc::new(clock.clone()))
-        .with_geoip(&geoip);
-    config.create_domains_on_ingest = false;
-    config.background_compaction = false;
-    let db = Db::open(&data, config).unwrap();
-    for s in SITES {
-        db.create_domain(s).unwrap();
-    }
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let db2 = db.clone();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let cfg = ServerConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                trusted_proxies: trusted,
-                ..ServerConfig::default()
-            };
-            let server = Server::bind(db2, cfg).await.unwrap();
-            addr_tx.send(server.local_addr().unwrap()).unwrap();
-            server
-                .run(async {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    let addr = addr_rx.recv().unwrap();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        // A fresh connection per request: a refusal answered before its
-        // body was read closes the connection, and a pooled one could be
-        // reused in the instant before the close is seen.
-        .max_idle_connections(0)
-        .max_idle_connections_per_host(0)
-        .build()
-        .into();
-    Served {
-        base: format!("http://{addr}"),
-        addr,
-        db,
-        clock,
-        tmp,
-        agent,
-        stop: Some(stop_tx),
-        thread: Some(thread),
-    }
+    let mut engine = Config::default().with_geoip(common::geoip_of(tmp.path(), COUNTRY_NETWORKS));
+    engine.create_domains_on_ingest = false;
+    engine.background_compaction = false;
+    let config = ServerConfig {
+        trusted_proxies: trusted,
+        ..common::loopback()
+    };
+    Served(TestServer::serve(tmp, clock, &SITES, engine, config))
 }
 
 pub fn serve() -> Served {
@@ -223,37 +156,21 @@ impl Served {
         self.db.compact_now().unwrap();
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
     /// The origin this server is addressed by.
     pub fn origin(&self) -> String {
-        self.base.clone()
+        self.url("")
     }
 
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut r = self.agent.get(self.url(path));
-        for (k, v) in headers {
-            r = r.header(*k, *v);
-        }
-        reply(r.call())
+        common::get(&self.url(path), headers).into()
     }
 
     pub fn post_json(&self, path: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
-        let mut r = self.agent.post(self.url(path));
-        for (k, v) in headers {
-            r = r.header(*k, *v);
-        }
-        reply(r.send_json(body))
+        common::post_value(&self.url(path), headers, body).into()
     }
 
     pub fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut r = self.agent.post(self.url(path));
-        for (k, v) in headers {
-            r = r.header(*k, *v);
-        }
-        reply(r.send(body))
+        common::post(&self.url(path), headers, body).into()
     }
 
     /// Logs in with JSON; returns the cookie header value and the CSRF

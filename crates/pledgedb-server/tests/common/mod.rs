@@ -1,12 +1,13 @@
 //! A real server on a loopback port over a fresh data directory, and a
-//! small HTTP client for it.
+//! small HTTP client for it. The collector tests use it as it is; the API
+//! and dashboard tests through `api_common`, which starts its servers here.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use pledgedb_core::geo::writer::{GeoLayout, build_country_db};
-use pledgedb_core::{Db, Event, ManualClock, Timestamp};
+use pledgedb_core::{Config, Db, Event, ManualClock, Timestamp};
 use pledgedb_server::{Server, ServerConfig};
 
 /// 2026-03-02 10:00 UTC.
@@ -26,19 +27,34 @@ pub struct TestServer {
 /// A GeoIP database: 127.0.0.0/8 US, 203.0.113.0/24 DE, 198.51.100.0/24
 /// FR, 2001:db8::/32 JP.
 pub fn geoip(dir: &std::path::Path) -> std::path::PathBuf {
-    let bytes = build_country_db(
+    geoip_of(
+        dir,
         &[
-            ("127.0.0.0/8".parse().unwrap(), "US"),
-            ("203.0.113.0/24".parse().unwrap(), "DE"),
-            ("198.51.100.0/24".parse().unwrap(), "FR"),
-            ("2001:db8::/32".parse().unwrap(), "JP"),
+            ("127.0.0.0/8", "US"),
+            ("203.0.113.0/24", "DE"),
+            ("198.51.100.0/24", "FR"),
+            ("2001:db8::/32", "JP"),
         ],
-        GeoLayout::Nested,
     )
-    .unwrap();
+}
+
+/// A GeoIP database of `networks` (network, country code) in `dir`.
+pub fn geoip_of(dir: &std::path::Path, networks: &[(&str, &str)]) -> std::path::PathBuf {
+    let entries: Vec<(ipnet::IpNet, &str)> = networks
+        .iter()
+        .map(|(n, c)| (n.parse().unwrap(), *c))
+        .collect();
     let p = dir.join("test-country.mmdb");
-    std::fs::write(&p, bytes).unwrap();
+    std::fs::write(&p, build_country_db(&entries, GeoLayout::Nested).unwrap()).unwrap();
     p
+}
+
+/// A server configuration listening on a free loopback port.
+pub fn loopback() -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    }
 }
 
 impl TestServer {
@@ -46,29 +62,30 @@ impl TestServer {
     /// test's GeoIP database and a manual clock, configured by `tune`.
     pub fn start(sites: &[&str], tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let geo_keep = geoip(dir.path());
-        let clock = ManualClock::new(start_time());
         let mut config = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            geoip: Some(geo_keep.clone()),
-            ..ServerConfig::default()
+            geoip: Some(geoip(dir.path())),
+            ..loopback()
         };
         tune(&mut config);
-        let mut engine = pledgedb_server::cli::engine_config(&config);
+        let engine = pledgedb_server::cli::engine_config(&config);
+        let clock = ManualClock::new(start_time());
+        Self::serve(dir, clock, sites, engine, config)
+    }
+
+    /// A server over `dir/data` with `sites` registered: the engine
+    /// configured by `engine` on `clock`, the server by `config`.
+    pub fn serve(
+        dir: tempfile::TempDir,
+        clock: ManualClock,
+        sites: &[&str],
+        mut engine: Config,
+        config: ServerConfig,
+    ) -> TestServer {
         engine.clock = Arc::new(clock.clone());
         let db = Db::open(dir.path().join("data"), engine).unwrap();
         for s in sites {
             db.create_domain(s).unwrap();
         }
-        Self::serve(db, config, clock, dir)
-    }
-
-    pub fn serve(
-        db: Db,
-        config: ServerConfig,
-        clock: ManualClock,
-        dir: tempfile::TempDir,
-    ) -> TestServer {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let db2 = db.clone();
@@ -161,23 +178,45 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
 }
 
+/// The first value of the header `name` (any case) in `headers`.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A client that reports every status as an answer and follows no
+/// redirect. It keeps no idle connection: a refusal answered before its
+/// body was read closes the connection, and a pooled one could be reused in
+/// the instant before the close is seen.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
         .into()
 }
 
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.unwrap();
+/// Sends `req` with `headers` added, by `how`, and reads the answer.
+fn send<B>(
+    mut req: ureq::RequestBuilder<B>,
+    headers: &[(&str, &str)],
+    how: impl FnOnce(ureq::RequestBuilder<B>) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Reply {
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut r = match how(req) {
+        Ok(r) => r,
+        Err(e) => panic!("the server answers: {e:?}"),
+    };
     let status = r.status().as_u16();
     let headers = r
         .headers()
@@ -194,20 +233,17 @@ fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
 
 /// POSTs `body` with extra headers.
 pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut req = agent().post(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.send(body))
+    send(agent().post(url), headers, |r| r.send(body))
 }
 
 /// POSTs raw bytes.
 pub fn post_bytes(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut req = agent().post(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.send(body))
+    send(agent().post(url), headers, |r| r.send(body))
+}
+
+/// POSTs `body` serialized as JSON, with extra headers.
+pub fn post_value(url: &str, headers: &[(&str, &str)], body: &serde_json::Value) -> Reply {
+    send(agent().post(url), headers, |r| r.send_json(body))
 }
 
 /// POSTs JSON.
@@ -216,17 +252,9 @@ pub fn post_json(url: &str, body: &str) -> Reply {
 }
 
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent().get(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.call())
+    send(agent().get(url), headers, |r| r.call())
 }
 
 pub fn options(url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent().options(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.call())
+    send(agent().options(url), headers, |r| r.call())
 }
