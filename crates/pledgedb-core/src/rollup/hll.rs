@@ -50,6 +50,81 @@ fn register_of(id: u64) -> (usize, u8) {
     (idx, (rest.leading_zeros() + 1) as u8)
 }
 
+/// Builds a sketch from many ids at a cheap cost per id: the entries are
+/// appended unsorted and sorted once (or when the buffer grows large), and
+/// the result is exactly the [`Hll`] that inserting the same ids one by one
+/// gives (the form, sparse or dense, depends only on the registers set).
+#[derive(Clone, Debug, Default)]
+pub struct HllBuilder {
+    /// Unsorted `(register << 8) | rank` entries, or nothing once dense.
+    buffer: Vec<u32>,
+    /// The registers, once more than the sparse form's maximum are set.
+    dense: Option<Vec<u8>>,
+}
+
+/// Entries buffered before they are sorted and merged in place.
+const BUFFER_MAX: usize = 4 * REGISTERS;
+
+impl HllBuilder {
+    /// Adds one id.
+    #[inline]
+    pub fn insert(&mut self, id: u64) {
+        let (idx, rank) = register_of(id);
+        match &mut self.dense {
+            Some(regs) => {
+                if let Some(r) = regs.get_mut(idx) {
+                    *r = (*r).max(rank);
+                }
+            }
+            None => {
+                self.buffer.push(((idx as u32) << 8) | u32::from(rank));
+                if self.buffer.len() >= BUFFER_MAX {
+                    self.compact();
+                }
+            }
+        }
+    }
+
+    /// Sorts the buffer, keeps the highest rank of each register, and turns
+    /// dense when more registers are set than the sparse form holds.
+    fn compact(&mut self) {
+        // Sorted by register then rank: the last entry of a register is its
+        // highest rank.
+        self.buffer.sort_unstable();
+        let mut out: Vec<u32> = Vec::with_capacity(self.buffer.len());
+        for &e in &self.buffer {
+            match out.last_mut() {
+                Some(last) if *last >> 8 == e >> 8 => *last = e,
+                _ => out.push(e),
+            }
+        }
+        if out.len() > SPARSE_MAX {
+            let mut regs = vec![0u8; REGISTERS];
+            for e in &out {
+                if let Some(r) = regs.get_mut((e >> 8) as usize) {
+                    *r = (*r).max((e & 0xff) as u8);
+                }
+            }
+            self.dense = Some(regs);
+            self.buffer = Vec::new();
+        } else {
+            self.buffer = out;
+        }
+    }
+
+    /// The sketch.
+    #[must_use]
+    pub fn finish(mut self) -> Hll {
+        if self.dense.is_none() {
+            self.compact();
+        }
+        match self.dense {
+            Some(regs) => Hll::Dense(regs),
+            None => Hll::Sparse(self.buffer),
+        }
+    }
+}
+
 impl Hll {
     /// An empty sketch.
     #[must_use]
@@ -174,6 +249,23 @@ impl Hll {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The builder gives exactly the sketch of inserting one by one, sparse
+    /// or dense, across buffer compactions.
+    #[test]
+    fn the_builder_equals_inserting_one_by_one() {
+        for n in [0u64, 1, 7, 500, 1_365, 1_366, 2_000, 20_000, 70_000] {
+            let mut one = Hll::new();
+            let mut b = HllBuilder::default();
+            for i in 0..n {
+                // Repeats as well as new ids.
+                let id = (i % (n / 2 + 1)).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ n;
+                one.insert(id);
+                b.insert(id);
+            }
+            assert_eq!(b.finish(), one, "{n} ids");
+        }
+    }
 
     #[test]
     fn estimates_within_error_and_merges() {

@@ -143,15 +143,6 @@ impl DayRollup {
             }
         }
     }
-
-    fn slot(&mut self, dim: Dimension, key: &str) -> &mut Agg {
-        let m = self.by.entry(dim).or_default();
-        if !m.contains_key(key) {
-            m.insert(key.to_string(), Agg::default());
-        }
-        m.get_mut(key)
-            .unwrap_or_else(|| unreachable!("inserted above"))
-    }
 }
 
 /// Folds every breakdown row seen by fewer than `k` distinct visitors into
@@ -209,10 +200,104 @@ fn referrer_of(l: &Landing) -> &str {
     }
 }
 
+/// A row of a roll-up being computed: its counters, and its visitors as an
+/// [`HllBuilder`] (cheap per id) rather than a finished sketch.
+#[derive(Default)]
+struct Row {
+    key: String,
+    agg: Agg,
+    ids: hll::HllBuilder,
+}
+
+impl std::ops::Deref for Row {
+    type Target = Agg;
+    fn deref(&self) -> &Agg {
+        &self.agg
+    }
+}
+
+impl std::ops::DerefMut for Row {
+    fn deref_mut(&mut self) -> &mut Agg {
+        &mut self.agg
+    }
+}
+
+impl Row {
+    fn finish(self) -> (String, Agg) {
+        (
+            self.key,
+            Agg {
+                visitors: self.ids.finish(),
+                ..self.agg
+            },
+        )
+    }
+}
+
+/// The rows of a roll-up being computed, per dimension: the rows in a
+/// `Vec` and their keys in a hash map to their index (a row is found with
+/// one hash of its key, and its key is allocated once, when the row is
+/// new), sorted into the roll-up's `BTreeMap`s at the end.
+struct Rows {
+    totals: Row,
+    index: [std::collections::HashMap<String, usize, crate::hash::FoldState>; 6],
+    rows: [Vec<Row>; 6],
+    /// The last row found per dimension (events in a row often share a
+    /// country, a device or a browser): compared before hashing.
+    last: [Option<usize>; 6],
+}
+
+impl Rows {
+    fn new() -> Rows {
+        Rows {
+            totals: Row::default(),
+            index: std::array::from_fn(|_| std::collections::HashMap::default()),
+            rows: std::array::from_fn(|_| Vec::new()),
+            last: [None; 6],
+        }
+    }
+
+    fn slot(&mut self, dim: Dimension, key: &str) -> &mut Row {
+        let d = dim as usize;
+        let rows = &mut self.rows[d];
+        if let Some(i) = self.last[d]
+            && rows.get(i).is_some_and(|r| r.key == key)
+        {
+            return &mut rows[i];
+        }
+        let i = match self.index[d].get(key) {
+            Some(&i) => i,
+            None => {
+                self.index[d].insert(key.to_string(), rows.len());
+                rows.push(Row {
+                    key: key.to_string(),
+                    ..Row::default()
+                });
+                rows.len() - 1
+            }
+        };
+        self.last[d] = Some(i);
+        &mut rows[i]
+    }
+
+    fn finish(self) -> DayRollup {
+        let mut by = BTreeMap::new();
+        for (dim, rows) in Dimension::ALL.into_iter().zip(self.rows) {
+            if !rows.is_empty() {
+                by.insert(dim, rows.into_iter().map(Row::finish).collect());
+            }
+        }
+        DayRollup {
+            totals: self.totals.finish().1,
+            by,
+        }
+    }
+}
+
 /// Computes the roll-up of a set of events (normally one day of one domain).
 #[must_use]
 pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
-    let mut r = DayRollup::default();
+    let mut r = Rows::new();
     let mut visits = Visits::new();
     let mut anonymous_pageviews: Vec<&'a Event> = Vec::new();
     for e in events {
@@ -230,11 +315,11 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
                 a.pageviews += 1;
             }
             if identified {
-                a.visitors.insert(e.visitor.0);
+                a.ids.insert(e.visitor.0);
             }
         }
         if identified {
-            r.totals.visitors.insert(e.visitor.0);
+            r.totals.ids.insert(e.visitor.0);
         }
         if is_pv {
             r.totals.pageviews += 1;
@@ -242,7 +327,7 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
             a.pageviews += 1;
             a.events += 1;
             if identified {
-                a.visitors.insert(e.visitor.0);
+                a.ids.insert(e.visitor.0);
             }
         }
         if e.session == SessionId(0) {
@@ -309,7 +394,7 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
             a.duration_ms += duration;
             a.pageviews += pageviews;
             if visitor != VisitorId::ANONYMOUS {
-                a.visitors.insert(visitor.0);
+                a.ids.insert(visitor.0);
             }
         }
         for page in &pages {
@@ -318,7 +403,7 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
             a.bounces += bounce;
         }
     }
-    r
+    r.finish()
 }
 
 #[cfg(test)]
