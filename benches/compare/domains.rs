@@ -217,3 +217,33 @@ pub fn run_open(engine: &str, dir: &Path, geo: &Path, s: &Sizes) -> Result<OpenR
     }
     Ok(r)
 }
+
+/// The many-domains rows alone (`PLEDGEDB_BENCH_ONLY=domains`), and whether
+/// both engines listed every domain and gave the same dashboard.
+pub fn render_only(s: &Sizes, runs: &[DomainsResult]) -> (String, bool) {
+    let mut o = format!(
+        "many domains: {} domains × {} days\n\n| engine | open (ms) | RSS before (MiB) | RSS after open (MiB) | open segments | dashboard (ms) | page views |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        s.many_domains, s.many_days
+    );
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    for r in runs {
+        o.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {:.1} | {} | {:.2} | {} |\n",
+            r.engine,
+            r.open.open_ms,
+            mib(r.open.rss_before_kib),
+            mib(r.open.rss_after_open_kib),
+            r.open
+                .open_segments
+                .map_or_else(|| "—".to_string(), |n| n.to_string()),
+            r.open.dashboard_ms,
+            r.open.dashboard_pageviews
+        ));
+    }
+    let ok = runs.iter().all(|r| {
+        r.open.domains_listed == u64::from(r.domains)
+            && r.open.dashboard_pageviews == u64::from(r.days)
+            && r.open.open_segments.is_none_or(|n| n == 0)
+    });
+    (o, ok)
+}

@@ -5,6 +5,7 @@
 //! cargo bench --bench compare                         # full run (~3M events)
 //! PLEDGEDB_BENCH_QUICK=1 cargo bench --bench compare  # quick run (~50k events)
 //! cargo bench --bench compare -- --quick              # the same
+//! PLEDGEDB_BENCH_ONLY=domains cargo bench --bench compare  # the many-domains row alone
 //! ```
 //!
 //! Every engine runs behind one trait ([`engine::Engine`]); every
@@ -211,6 +212,21 @@ fn parent(quick: bool) -> Result<bool> {
         root.display()
     );
     let mut all = All::default();
+    if std::env::var("PLEDGEDB_BENCH_ONLY").is_ok_and(|v| v == "domains") {
+        let res = (|| -> Result<()> {
+            for e in ["pledgedb", "sqlite"] {
+                all.domains.push(r.run(e, "domains")?);
+            }
+            Ok(())
+        })();
+        if !keep {
+            let _ = std::fs::remove_dir_all(&root);
+        }
+        res?;
+        let (report, ok) = domains::render_only(&sizes, &all.domains);
+        println!("{report}");
+        return Ok(ok);
+    }
     let res = (|| -> Result<()> {
         for e in ENGINES {
             all.main.push(r.run(e, "main")?);

@@ -61,10 +61,15 @@ impl DomainShared {
         // intact, the copies are discarded and the jobs run again.
         crate::storage::sweep_temporaries(&*opener.fs, &dir)?;
         crate::storage::sweep_temporaries(&*opener.fs, &seg_dir)?;
-        let (control, secret, settings) = ControlFile::open(opener, &dir, defaults)?;
+        let crate::storage::control::OpenedControl {
+            file: control,
+            secret,
+            settings,
+            tombstones,
+        } = ControlFile::open(opener, &dir, defaults)?;
         // Listed, not opened: a segment opens on first use.
         let segments = SegmentSet::list(opener, &seg_dir, &opener.segments)?;
-        let stones: HashMap<_, _> = control.tombstones()?.into_iter().collect();
+        let stones: HashMap<_, _> = tombstones.into_iter().collect();
         let open_aggregates = || {
             crate::storage::aggregates::AggregateFile::open(
                 opener,

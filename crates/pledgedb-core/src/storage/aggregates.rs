@@ -3,6 +3,7 @@
 //! registers) and live for the domain's aggregate TTL.
 
 use super::Opener;
+use super::lazy::LazyDb;
 use crate::error::StorageError;
 use crate::rollup::{DayRange, DayRollup};
 use crate::time::Day;
@@ -29,15 +30,51 @@ fn copy_all(rx: &redb::ReadTransaction, tx: &redb::WriteTransaction) -> Result<(
     super::copy_table(rx, tx, FOLDED)
 }
 
+/// A domain's aggregate file. Opening the data directory reads, once, which
+/// days it holds (their first and last); the file itself opens on first
+/// use, and a question whose days it does not hold never opens it.
 pub(crate) struct AggregateFile {
     opener: Opener,
     path: PathBuf,
-    db: parking_lot::RwLock<Database>,
+    db: LazyDb,
+    /// The first and last day with a roll-up or an expiry mark; `None` when
+    /// it holds none. Kept up to date by every write.
+    held: parking_lot::Mutex<Option<(i32, i32)>>,
+}
+
+/// The first and last day of the file's days and expiry marks.
+fn held_days(db: &impl ReadableDatabase) -> Result<Option<(i32, i32)>, StorageError> {
+    let rx = db.begin_read()?;
+    let mut held: Option<(i32, i32)> = None;
+    let mut widen = |d: i32| {
+        held = Some(held.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+    };
+    let days = match rx.open_table(DAYS) {
+        Ok(t) => Some(t),
+        Err(redb::TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(t) = days {
+        for row in [t.first()?, t.last()?].into_iter().flatten() {
+            widen(row.0.value());
+        }
+    }
+    let marks = match rx.open_table(EXPIRED) {
+        Ok(t) => Some(t),
+        Err(redb::TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(t) = marks {
+        for row in [t.first()?, t.last()?].into_iter().flatten() {
+            widen(row.0.value());
+        }
+    }
+    Ok(held)
 }
 
 impl AggregateFile {
     /// Whether the file has its tables and was folded with `k`.
-    fn folded_with(db: &Database, k: u32) -> Result<bool, StorageError> {
+    fn folded_with(db: &impl ReadableDatabase, k: u32) -> Result<bool, StorageError> {
         let rx = db.begin_read()?;
         let missing = |e: &redb::TableError| matches!(e, redb::TableError::TableDoesNotExist(_));
         for t in [
@@ -65,13 +102,32 @@ impl AggregateFile {
     /// (reads report it).
     pub(crate) fn open(opener: &Opener, dir: &Path, k: u32) -> Result<AggregateFile, StorageError> {
         let path = dir.join(AGGREGATE_FILE);
-        let mut db = opener.open(&path)?;
-        // Already folded with `k` and complete: a read, no commit.
-        if Self::folded_with(&db, k)? {
+        // Already folded with `k` and complete: read through a read-only
+        // handle, then closed (no write, nothing held).
+        let ready = super::lazy::read_once(opener, &path, |db| {
+            if Self::folded_with(db, k)? {
+                Ok(Some(held_days(db)?))
+            } else {
+                Ok(None)
+            }
+        });
+        if let Some(Some(held)) = ready {
             return Ok(AggregateFile {
                 opener: opener.clone(),
+                db: LazyDb::closed(opener, &path),
                 path,
-                db: parking_lot::RwLock::new(db),
+                held: parking_lot::Mutex::new(held),
+            });
+        }
+        let mut db = opener.open(&path)?;
+        // Folded and complete, but it needed the repair of a writable open.
+        if Self::folded_with(&db, k)? {
+            let held = held_days(&db)?;
+            return Ok(AggregateFile {
+                opener: opener.clone(),
+                db: LazyDb::open(opener, &path, db),
+                path,
+                held: parking_lot::Mutex::new(held),
             });
         }
         let tx = db.begin_write()?;
@@ -106,10 +162,12 @@ impl AggregateFile {
         if refolded {
             db = super::rewrite_fresh(opener, &path, &db, copy_all)?;
         }
+        let held = held_days(&db)?;
         Ok(AggregateFile {
             opener: opener.clone(),
+            db: LazyDb::open(opener, &path, db),
             path,
-            db: parking_lot::RwLock::new(db),
+            held: parking_lot::Mutex::new(held),
         })
     }
 
@@ -141,35 +199,61 @@ impl AggregateFile {
         k: u32,
         expiry: bool,
     ) -> Result<(), StorageError> {
-        let tx = self.db.read().begin_write()?;
-        {
-            if expiry {
-                let mut marks = tx.open_table(EXPIRED)?;
-                if marks.get(day.0)?.is_some() {
-                    return Ok(());
+        // An expiry is the compactor's: the file is closed again after if it
+        // was closed.
+        let write = |db: &Database| -> Result<(), StorageError> {
+            let tx = db.begin_write()?;
+            {
+                if expiry {
+                    let mut marks = tx.open_table(EXPIRED)?;
+                    if marks.get(day.0)?.is_some() {
+                        return Ok(());
+                    }
+                    marks.insert(day.0, ())?;
                 }
-                marks.insert(day.0, ())?;
+                let mut t = tx.open_table(DAYS)?;
+                let existing = t.get(day.0)?.map(|v| v.value().to_vec());
+                let mut merged = match existing {
+                    Some(b) => postcard::from_bytes::<DayRollup>(&b).map_err(|e| {
+                        StorageError::corrupt(&self.path, format!("roll-up of day {day}: {e}"))
+                    })?,
+                    None => DayRollup::default(),
+                };
+                merged.merge(r);
+                crate::rollup::fold_rare(&mut merged, k);
+                let bytes = postcard::to_allocvec(&merged)
+                    .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
+                t.insert(day.0, bytes.as_slice())?;
             }
-            let mut t = tx.open_table(DAYS)?;
-            let existing = t.get(day.0)?.map(|v| v.value().to_vec());
-            let mut merged = match existing {
-                Some(b) => postcard::from_bytes::<DayRollup>(&b).map_err(|e| {
-                    StorageError::corrupt(&self.path, format!("roll-up of day {day}: {e}"))
-                })?,
-                None => DayRollup::default(),
-            };
-            merged.merge(r);
-            crate::rollup::fold_rare(&mut merged, k);
-            let bytes = postcard::to_allocvec(&merged)
-                .map_err(|e| StorageError::encode(&self.path, "a roll-up", e))?;
-            t.insert(day.0, bytes.as_slice())?;
+            tx.commit()?;
+            Ok(())
+        };
+        let mut held = self.held.lock();
+        if expiry {
+            self.db.with_transient(|db| write(db))?;
+        } else {
+            self.db.with(write)?;
         }
-        tx.commit()?;
+        *held = Some(held.map_or((day.0, day.0), |(a, b)| (a.min(day.0), b.max(day.0))));
         Ok(())
     }
 
     pub(crate) fn range(&self, days: DayRange) -> Result<Vec<(Day, DayRollup)>, StorageError> {
-        let rx = self.db.read().begin_read()?;
+        // Days the file does not hold never open it.
+        let held = *self.held.lock();
+        match held {
+            Some((first, last)) if first <= days.last.0 && days.first.0 <= last => {}
+            _ => return Ok(Vec::new()),
+        }
+        self.db.with(|db| self.read_range(db, days))
+    }
+
+    fn read_range(
+        &self,
+        db: &Database,
+        days: DayRange,
+    ) -> Result<Vec<(Day, DayRollup)>, StorageError> {
+        let rx = db.begin_read()?;
         let t = rx.open_table(DAYS)?;
         let mut out = Vec::new();
         for row in t.range(days.first.0..=days.last.0)? {
@@ -190,7 +274,20 @@ impl AggregateFile {
     /// does not zero freed pages, so only a new file leaves no byte of an
     /// expired roll-up behind.
     pub(crate) fn expire(&self, before: Day) -> Result<u64, StorageError> {
-        let mut db = self.db.write();
+        let mut held = self.held.lock();
+        // Nothing before `before`: the file is not opened.
+        if !held.is_some_and(|(first, _)| first < before.0) {
+            return Ok(0);
+        }
+        let (n, now_held) = self.db.with_transient(|db| {
+            let n = self.expire_in(db, before)?;
+            Ok((n, held_days(db)?))
+        })?;
+        *held = now_held;
+        Ok(n)
+    }
+
+    fn expire_in(&self, db: &mut Database, before: Day) -> Result<u64, StorageError> {
         let tx = db.begin_write()?;
         let n;
         {
@@ -214,7 +311,7 @@ impl AggregateFile {
         }
         tx.commit()?;
         if n > 0 {
-            let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, copy_all)?;
+            let fresh = super::rewrite_fresh(&self.opener, &self.path, db, copy_all)?;
             *db = fresh;
         }
         Ok(n)
@@ -270,14 +367,49 @@ mod tests {
         assert_eq!(pageviews(&f, day), 15);
         assert_eq!(f.expire(day.plus(1)).unwrap(), 1);
         assert_eq!(pageviews(&f, day), 0);
-        let rx = f.db.read().begin_read().unwrap();
+        let marked =
+            f.db.with(|db| Ok(db.begin_read()?.open_table(EXPIRED)?.get(day.0)?.is_some()))
+                .unwrap();
+        assert!(!marked);
+    }
+
+    #[test]
+    fn a_complete_file_opens_on_first_use_and_days_it_lacks_never_open_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opener = Opener::new(None, tmp.path(), 8);
+        let day = Day(20_010);
+        {
+            let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
+            f.merge(day, &rollup(3), 5).unwrap();
+        }
+        let f = AggregateFile::open(&opener, tmp.path(), 5).unwrap();
+        assert!(!f.db.is_open(), "opening read the file and kept it open");
+        // Days it does not hold, and an expiry with nothing to expire.
         assert!(
-            rx.open_table(EXPIRED)
+            f.range(DayRange::new(day.plus(1), day.plus(30)))
                 .unwrap()
-                .get(day.0)
-                .unwrap()
-                .is_none()
+                .is_empty()
         );
+        assert!(
+            f.range(DayRange::new(day.plus(-30), day.plus(-1)))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(f.expire(day).unwrap(), 0);
+        assert!(!f.db.is_open());
+        // The compactor's expiry merge closes the file again after.
+        f.merge_expired(day.plus(1), &rollup(4), 5).unwrap();
+        assert!(!f.db.is_open());
+        // A day it holds opens it; it stays open.
+        assert_eq!(pageviews(&f, day), 3);
+        assert!(f.db.is_open());
+        assert_eq!(pageviews(&f, day.plus(1)), 4);
+        // The held days follow an expiry: the day left is still found.
+        assert_eq!(f.expire(day.plus(1)).unwrap(), 1);
+        assert_eq!(pageviews(&f, day), 0);
+        assert_eq!(pageviews(&f, day.plus(1)), 4);
+        assert_eq!(f.expire(day.plus(2)).unwrap(), 1);
+        assert_eq!(*f.held.lock(), None);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! the anonymous erasure log.
 
 use super::Opener;
+use super::lazy::LazyDb;
 use crate::error::StorageError;
 use crate::identity::{DomainSecret, EraseTag};
 use crate::settings::DomainSettings;
 use crate::time::Timestamp;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -58,10 +59,21 @@ pub struct ErasureRecord {
     pub segments_rewritten: u64,
 }
 
+/// A domain's control file. Opening the data directory reads it once and
+/// keeps what it read (secret, settings, tombstones) in memory; the file
+/// itself opens on the first write (a setting, an erasure, an import).
 pub(crate) struct ControlFile {
     opener: Opener,
     pub(crate) path: PathBuf,
-    db: parking_lot::RwLock<Database>,
+    db: LazyDb,
+}
+
+/// What opening a control file read.
+pub(crate) struct OpenedControl {
+    pub(crate) file: ControlFile,
+    pub(crate) secret: DomainSecret,
+    pub(crate) settings: DomainSettings,
+    pub(crate) tombstones: Vec<(EraseTag, Tombstone)>,
 }
 
 fn encode<T: Serialize>(path: &Path, what: &'static str, v: &T) -> Result<Vec<u8>, StorageError> {
@@ -101,6 +113,20 @@ fn decode_settings(path: &Path, b: &[u8]) -> Result<DomainSettings, StorageError
     })
 }
 
+/// Every stored tombstone.
+fn read_tombstones(
+    rx: &redb::ReadTransaction,
+    path: &Path,
+) -> Result<Vec<(EraseTag, Tombstone)>, StorageError> {
+    let t = rx.open_table(TOMBSTONES)?;
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        out.push((k.value(), decode(path, "tombstone", v.value())?));
+    }
+    Ok(out)
+}
+
 impl ControlFile {
     /// Opens the control file, creating it with a fresh secret and the given
     /// settings if it does not exist yet.
@@ -108,8 +134,34 @@ impl ControlFile {
         opener: &Opener,
         dir: &Path,
         defaults: &DomainSettings,
-    ) -> Result<(ControlFile, DomainSecret, DomainSettings), StorageError> {
+    ) -> Result<OpenedControl, StorageError> {
         let path = dir.join(CONTROL_FILE);
+        // A complete file is read through a read-only handle, then closed:
+        // no commit, no sync, no write at all, and nothing held, so opening
+        // a directory of many domains costs neither a write nor the memory
+        // of an open file per domain.
+        let complete = super::lazy::read_once(opener, &path, |db| {
+            let Some((secret, settings)) = Self::read_complete(db, &path)? else {
+                return Ok(None);
+            };
+            Ok(Some((
+                secret,
+                settings,
+                read_tombstones(&db.begin_read()?, &path)?,
+            )))
+        });
+        if let Some(Some((secret, settings, tombstones))) = complete {
+            return Ok(OpenedControl {
+                file: ControlFile {
+                    opener: opener.clone(),
+                    db: LazyDb::closed(opener, &path),
+                    path,
+                },
+                secret,
+                settings,
+                tombstones,
+            });
+        }
         // A domain's control file gets its secret in the commit that follows
         // its creation, before the domain enters the catalog (a crash in
         // between leaves an orphan directory that the next open removes).
@@ -118,15 +170,20 @@ impl ControlFile {
         // stored visitor id.
         let existed = opener.fs.exists(&path);
         let db = opener.open(&path)?;
-        // A complete file opens with a read: no commit, no sync, so opening
-        // a directory of many domains costs no write per domain.
+        // A complete file that could not be read read-only (it needed the
+        // repair this writable open made): read now, the file stays open.
         if existed && let Some((secret, settings)) = Self::read_complete(&db, &path)? {
-            let file = ControlFile {
-                opener: opener.clone(),
-                path,
-                db: parking_lot::RwLock::new(db),
-            };
-            return Ok((file, secret, settings));
+            let tombstones = read_tombstones(&db.begin_read()?, &path)?;
+            return Ok(OpenedControl {
+                file: ControlFile {
+                    opener: opener.clone(),
+                    db: LazyDb::open(opener, &path, db),
+                    path,
+                },
+                secret,
+                settings,
+                tombstones,
+            });
         }
         let tx = db.begin_write()?;
         let (secret, settings);
@@ -164,19 +221,24 @@ impl ControlFile {
             tx.open_table(IMPORTS)?;
         }
         tx.commit()?;
-        let file = ControlFile {
-            opener: opener.clone(),
-            path,
-            db: parking_lot::RwLock::new(db),
-        };
-        Ok((file, secret, settings))
+        let tombstones = read_tombstones(&db.begin_read()?, &path)?;
+        Ok(OpenedControl {
+            file: ControlFile {
+                opener: opener.clone(),
+                db: LazyDb::open(opener, &path, db),
+                path,
+            },
+            secret,
+            settings,
+            tombstones,
+        })
     }
 
     /// The secret and settings of a file that has every table, or `None`
     /// when something is missing (the write path then adds it, or reports
     /// a lost secret).
     fn read_complete(
-        db: &Database,
+        db: &impl ReadableDatabase,
         path: &Path,
     ) -> Result<Option<(DomainSecret, DomainSettings)>, StorageError> {
         let rx = db.begin_read()?;
@@ -211,22 +273,18 @@ impl ControlFile {
     }
 
     pub(crate) fn set_settings(&self, s: &DomainSettings) -> Result<(), StorageError> {
-        let tx = self.db.read().begin_write()?;
-        tx.open_table(META)?
-            .insert("settings", encode(&self.path, "settings", s)?.as_slice())?;
-        tx.commit()?;
-        Ok(())
+        self.db.with(|db| {
+            let tx = db.begin_write()?;
+            tx.open_table(META)?
+                .insert("settings", encode(&self.path, "settings", s)?.as_slice())?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
+    /// The tombstones as stored (read without keeping the file open).
     pub(crate) fn tombstones(&self) -> Result<Vec<(EraseTag, Tombstone)>, StorageError> {
-        let rx = self.db.read().begin_read()?;
-        let t = rx.open_table(TOMBSTONES)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push((k.value(), decode(&self.path, "tombstone", v.value())?));
-        }
-        Ok(out)
+        self.db.read(|rx| read_tombstones(rx, &self.path))
     }
 
     /// Writes a tombstone and its erasure-log entry in one durable commit.
@@ -236,34 +294,36 @@ impl ControlFile {
         kind: ErasureKind,
         now: Timestamp,
     ) -> Result<Tombstone, StorageError> {
-        let tx = self.db.read().begin_write()?;
-        let stone;
-        {
-            let mut log = tx.open_table(ERASURE_LOG)?;
-            let request = log.last()?.map_or(1, |(k, _)| k.value() + 1);
-            stone = Tombstone {
-                request,
-                kind,
-                requested_at: now,
-                purged_at: None,
-            };
-            let record = ErasureRecord {
-                request,
-                kind,
-                requested_at: now,
-                purged_at: None,
-                events_removed: 0,
-                segments_rewritten: 0,
-            };
-            log.insert(
-                request,
-                encode(&self.path, "an erasure record", &record)?.as_slice(),
-            )?;
-            tx.open_table(TOMBSTONES)?
-                .insert(tag, encode(&self.path, "a tombstone", &stone)?.as_slice())?;
-        }
-        tx.commit()?;
-        Ok(stone)
+        self.db.with(|db| {
+            let tx = db.begin_write()?;
+            let stone;
+            {
+                let mut log = tx.open_table(ERASURE_LOG)?;
+                let request = log.last()?.map_or(1, |(k, _)| k.value() + 1);
+                stone = Tombstone {
+                    request,
+                    kind,
+                    requested_at: now,
+                    purged_at: None,
+                };
+                let record = ErasureRecord {
+                    request,
+                    kind,
+                    requested_at: now,
+                    purged_at: None,
+                    events_removed: 0,
+                    segments_rewritten: 0,
+                };
+                log.insert(
+                    request,
+                    encode(&self.path, "an erasure record", &record)?.as_slice(),
+                )?;
+                tx.open_table(TOMBSTONES)?
+                    .insert(tag, encode(&self.path, "a tombstone", &stone)?.as_slice())?;
+            }
+            tx.commit()?;
+            Ok(stone)
+        })
     }
 
     /// Marks tombstones purged and completes their log entries.
@@ -272,75 +332,82 @@ impl ControlFile {
         done: &[(EraseTag, u64, u64)],
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        let tx = self.db.read().begin_write()?;
-        {
-            let mut stones = tx.open_table(TOMBSTONES)?;
-            let mut log = tx.open_table(ERASURE_LOG)?;
-            for &(tag, events, segments) in done {
-                let stone = stones.get(tag)?.map(|v| v.value().to_vec());
-                let Some(stone) = stone else { continue };
-                let mut stone: Tombstone = decode(&self.path, "tombstone", &stone)?;
-                if stone.purged_at.is_some() {
-                    continue;
-                }
-                stone.purged_at = Some(now);
-                stones.insert(tag, encode(&self.path, "a tombstone", &stone)?.as_slice())?;
-                let rec = log.get(stone.request)?.map(|v| v.value().to_vec());
-                if let Some(rec) = rec {
-                    let mut rec: ErasureRecord = decode(&self.path, "erasure record", &rec)?;
-                    rec.purged_at = Some(now);
-                    rec.events_removed = events;
-                    rec.segments_rewritten = segments;
-                    log.insert(
-                        stone.request,
-                        encode(&self.path, "an erasure record", &rec)?.as_slice(),
-                    )?;
+        self.db.with_transient(|db| {
+            let tx = db.begin_write()?;
+            {
+                let mut stones = tx.open_table(TOMBSTONES)?;
+                let mut log = tx.open_table(ERASURE_LOG)?;
+                for &(tag, events, segments) in done {
+                    let stone = stones.get(tag)?.map(|v| v.value().to_vec());
+                    let Some(stone) = stone else { continue };
+                    let mut stone: Tombstone = decode(&self.path, "tombstone", &stone)?;
+                    if stone.purged_at.is_some() {
+                        continue;
+                    }
+                    stone.purged_at = Some(now);
+                    stones.insert(tag, encode(&self.path, "a tombstone", &stone)?.as_slice())?;
+                    let rec = log.get(stone.request)?.map(|v| v.value().to_vec());
+                    if let Some(rec) = rec {
+                        let mut rec: ErasureRecord = decode(&self.path, "erasure record", &rec)?;
+                        rec.purged_at = Some(now);
+                        rec.events_removed = events;
+                        rec.segments_rewritten = segments;
+                        log.insert(
+                            stone.request,
+                            encode(&self.path, "an erasure record", &rec)?.as_slice(),
+                        )?;
+                    }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Removes tombstones.
     pub(crate) fn remove_tombstones(&self, tags: &[EraseTag]) -> Result<(), StorageError> {
-        let tx = self.db.read().begin_write()?;
-        {
-            let mut stones = tx.open_table(TOMBSTONES)?;
-            for t in tags {
-                stones.remove(*t)?;
+        self.db.with_transient(|db| {
+            let tx = db.begin_write()?;
+            {
+                let mut stones = tx.open_table(TOMBSTONES)?;
+                for t in tags {
+                    stones.remove(*t)?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Replaces the file by a fresh copy, so removed tombstones leave no
     /// freed page behind.
     pub(crate) fn rewrite(&self) -> Result<(), StorageError> {
-        let mut db = self.db.write();
-        let fresh = super::rewrite_fresh(&self.opener, &self.path, &db, |rx, tx| {
-            super::copy_table(rx, tx, META)?;
-            super::copy_table(rx, tx, TOMBSTONES)?;
-            super::copy_table(rx, tx, ERASURE_LOG)?;
-            super::copy_table(rx, tx, IMPORTS)
-        })?;
-        *db = fresh;
-        Ok(())
+        self.db.with_transient(|db| {
+            let fresh = super::rewrite_fresh(&self.opener, &self.path, db, |rx, tx| {
+                super::copy_table(rx, tx, META)?;
+                super::copy_table(rx, tx, TOMBSTONES)?;
+                super::copy_table(rx, tx, ERASURE_LOG)?;
+                super::copy_table(rx, tx, IMPORTS)
+            })?;
+            *db = fresh;
+            Ok(())
+        })
     }
 
-    /// Every import record, with its number.
+    /// Every import record, with its number (read without keeping the file
+    /// open).
     pub(crate) fn imports(
         &self,
     ) -> Result<Vec<(u64, super::import_record::ImportRecord)>, StorageError> {
-        let rx = self.db.read().begin_read()?;
-        let t = rx.open_table(IMPORTS)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push((k.value(), decode(&self.path, "import record", v.value())?));
-        }
-        Ok(out)
+        self.db.read(|rx| {
+            let t = rx.open_table(IMPORTS)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                out.push((k.value(), decode(&self.path, "import record", v.value())?));
+            }
+            Ok(out)
+        })
     }
 
     /// Stores an import record under `id`, or under a new number; returns
@@ -350,29 +417,34 @@ impl ControlFile {
         slot: Option<u64>,
         rec: &super::import_record::ImportRecord,
     ) -> Result<u64, StorageError> {
-        let tx = self.db.read().begin_write()?;
-        let id;
-        {
-            let mut t = tx.open_table(IMPORTS)?;
-            id = match slot {
-                Some(i) => i,
-                None => t.last()?.map_or(1, |(k, _)| k.value() + 1),
-            };
-            t.insert(id, encode(&self.path, "an import record", rec)?.as_slice())?;
-        }
-        tx.commit()?;
-        Ok(id)
+        self.db.with(|db| {
+            let tx = db.begin_write()?;
+            let id;
+            {
+                let mut t = tx.open_table(IMPORTS)?;
+                id = match slot {
+                    Some(i) => i,
+                    None => t.last()?.map_or(1, |(k, _)| k.value() + 1),
+                };
+                t.insert(id, encode(&self.path, "an import record", rec)?.as_slice())?;
+            }
+            tx.commit()?;
+            Ok(id)
+        })
     }
 
+    /// The erasure log (read without keeping the file open: the
+    /// transparency report reads every domain's).
     pub(crate) fn erasure_log(&self) -> Result<Vec<ErasureRecord>, StorageError> {
-        let rx = self.db.read().begin_read()?;
-        let t = rx.open_table(ERASURE_LOG)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (_, v) = row?;
-            out.push(decode(&self.path, "erasure record", v.value())?);
-        }
-        Ok(out)
+        self.db.read(|rx| {
+            let t = rx.open_table(ERASURE_LOG)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (_, v) = row?;
+                out.push(decode(&self.path, "erasure record", v.value())?);
+            }
+            Ok(out)
+        })
     }
 }
 
@@ -385,6 +457,38 @@ mod tests {
         retention: crate::settings::Retention,
         consent: crate::settings::ConsentPolicy,
         sensitive_fields: Vec<String>,
+    }
+
+    #[test]
+    fn a_complete_file_is_read_at_open_and_opened_on_first_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opener = Opener::new(None, tmp.path(), 8);
+        let defaults = DomainSettings::default();
+        let first = ControlFile::open(&opener, tmp.path(), &defaults).unwrap();
+        first
+            .file
+            .add_tombstone(7, ErasureKind::Visitor, Timestamp(1_000))
+            .unwrap();
+        let secret = first.secret.to_bytes();
+        drop(first);
+        let again = ControlFile::open(&opener, tmp.path(), &defaults).unwrap();
+        assert!(!again.file.db.is_open(), "opening kept the file open");
+        assert_eq!(again.secret.to_bytes(), secret);
+        assert_eq!(again.settings, defaults);
+        assert_eq!(again.tombstones.len(), 1);
+        assert_eq!(again.tombstones[0].0, 7);
+        // A background read closes it again after; a write keeps it open.
+        assert_eq!(again.file.tombstones().unwrap().len(), 1);
+        assert!(!again.file.db.is_open());
+        let changed = DomainSettings {
+            min_aggregate_visitors: 9,
+            ..defaults.clone()
+        };
+        again.file.set_settings(&changed).unwrap();
+        assert!(again.file.db.is_open());
+        drop(again);
+        let third = ControlFile::open(&opener, tmp.path(), &defaults).unwrap();
+        assert_eq!(third.settings, changed);
     }
 
     #[test]

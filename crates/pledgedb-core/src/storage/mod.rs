@@ -15,6 +15,7 @@ pub(crate) mod events;
 pub mod fs;
 pub(crate) mod global;
 pub(crate) mod import_record;
+pub(crate) mod lazy;
 pub(crate) mod quarantine;
 pub(crate) mod reader;
 pub(crate) mod segment;
@@ -174,6 +175,24 @@ impl Opener {
         sync_file(&*self.fs, &new)?;
         replace_file(&*self.fs, &new, path)?;
         Ok(db)
+    }
+
+    /// Opens an existing redb file read-only: nothing is written to it, not
+    /// even when it closes. Refused if the file needs a repair.
+    pub(crate) fn open_read_only(
+        &self,
+        path: &Path,
+    ) -> Result<redb::ReadOnlyDatabase, StorageError> {
+        quarantine::guarded(path, || {
+            let mut builder = Database::builder();
+            builder.set_cache_size(CACHE_BYTES);
+            let backend = match &self.factory {
+                None => self.fs.open_backend(path),
+                Some(f) => f.backend(path),
+            }
+            .map_err(|e| StorageError::io(path, e))?;
+            Ok(builder.open_read_only_with_backend(Boxed(backend))?)
+        })
     }
 
     /// Opens or creates a redb file in place (for temporary files).

@@ -90,6 +90,27 @@ impl Segment {
         Ok(seg)
     }
 
+    /// Whether a day's segment file has a roll-up, read through a read-only
+    /// handle that is dropped before this returns (nothing written, nothing
+    /// held). `None` if the file cannot tell that way (missing, needing the
+    /// repair of a writable open, or damaged): the caller then opens it.
+    pub(crate) fn probe_sealed(opener: &Opener, seg_dir: &Path, day: Day) -> Option<bool> {
+        let path = seg_dir.join(segment_file_name(day));
+        super::lazy::read_once(opener, &path, |db| {
+            let rx = db.begin_read()?;
+            let meta = rx.open_table(META)?;
+            let stored = meta.get("day")?.map(|v| le_u32(&path, "day", v.value()));
+            if stored.transpose()?.map(|d| d as i32) != Some(day.0) {
+                return Err(StorageError::corrupt(&path, "not this day's segment"));
+            }
+            match rx.open_table(ROLLUP) {
+                Ok(t) => Ok(t.get("day")?.is_some()),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
     fn init(&self) -> Result<(), StorageError> {
         let rx = self.db.begin_read()?;
         let ok = match rx.open_table(META) {

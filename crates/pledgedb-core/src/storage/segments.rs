@@ -17,7 +17,7 @@ use crate::storage::Opener;
 use crate::storage::segment::{Segment, parse_segment_file_name, segment_file_name};
 use crate::time::Day;
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -101,16 +101,75 @@ pub(crate) struct SegmentSet {
     opener: Opener,
     seg_dir: PathBuf,
     cache: Arc<SegmentCache>,
-    days: Mutex<BTreeMap<Day, Weak<Segment>>>,
-    /// Days known to be sealed (or not), so that a compaction pass does not
-    /// open every finished day to ask.
-    sealed: Mutex<BTreeMap<Day, bool>>,
+    days: Mutex<Days>,
+}
+
+/// What is known of a day's roll-up without opening its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sealed {
+    Unknown,
+    Yes,
+    No,
+}
+
+/// The days of a domain, kept compact: a directory of a thousand domains
+/// of a year of days each holds hundreds of thousands of them.
+#[derive(Default)]
+struct Days {
+    /// Every day that has a file, oldest first.
+    list: Vec<Day>,
+    /// Whether each day of `list` is known to be sealed (same index), so
+    /// that a compaction pass does not open every finished day to ask.
+    sealed: Vec<Sealed>,
+    /// The handle of each day opened since (dead once it closed).
+    open: HashMap<Day, Weak<Segment>>,
+}
+
+/// Dead handles are dropped from [`Days::open`] once it holds this many.
+const PRUNE_OPEN: usize = 64;
+
+impl Days {
+    fn index(&self, day: Day) -> Result<usize, usize> {
+        self.list.binary_search(&day)
+    }
+
+    fn contains(&self, day: Day) -> bool {
+        self.index(day).is_ok()
+    }
+
+    /// Adds a day (if new).
+    fn add(&mut self, day: Day) {
+        if let Err(i) = self.index(day) {
+            self.list.insert(i, day);
+            self.sealed.insert(i, Sealed::Unknown);
+        }
+    }
+
+    /// Forgets a day; returns its handle, if any.
+    fn remove(&mut self, day: Day) -> Option<Weak<Segment>> {
+        if let Ok(i) = self.index(day) {
+            self.list.remove(i);
+            self.sealed.remove(i);
+        }
+        self.open.remove(&day)
+    }
+
+    fn live(&self, day: Day) -> Option<Arc<Segment>> {
+        self.open.get(&day).and_then(Weak::upgrade)
+    }
+
+    fn set_open(&mut self, day: Day, seg: &Arc<Segment>) {
+        if self.open.len() >= PRUNE_OPEN {
+            self.open.retain(|_, w| w.strong_count() > 0);
+        }
+        self.open.insert(day, Arc::downgrade(seg));
+    }
 }
 
 impl std::fmt::Debug for SegmentSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SegmentSet")
-            .field("days", &self.days.lock().len())
+            .field("days", &self.days.lock().list.len())
             .finish()
     }
 }
@@ -122,39 +181,68 @@ impl SegmentSet {
         seg_dir: &Path,
         cache: &Arc<SegmentCache>,
     ) -> Result<SegmentSet, StorageError> {
-        let mut days = BTreeMap::new();
         let entries = opener
             .fs
             .read_dir(seg_dir)
             .map_err(|e| StorageError::io(seg_dir, e))?;
-        for entry in entries {
-            if let Some(day) = entry.name.to_str().and_then(parse_segment_file_name) {
-                days.insert(day, Weak::new());
-            }
-        }
+        let mut list: Vec<Day> = entries
+            .iter()
+            .filter_map(|entry| entry.name.to_str().and_then(parse_segment_file_name))
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        list.shrink_to_fit();
+        let sealed = vec![Sealed::Unknown; list.len()];
         Ok(SegmentSet {
             id: NEXT_SET.fetch_add(1, Ordering::Relaxed),
             opener: opener.clone(),
             seg_dir: seg_dir.to_path_buf(),
             cache: Arc::clone(cache),
-            days: Mutex::new(days),
-            sealed: Mutex::new(BTreeMap::new()),
+            days: Mutex::new(Days {
+                list,
+                sealed,
+                open: HashMap::new(),
+            }),
         })
     }
 
-    /// Whether a day is known to be sealed; `None` if nobody has looked.
+    /// Whether a day is sealed, as far as it can be told without opening
+    /// its file for writing: remembered, or asked of its open segment, or
+    /// read through a read-only handle that is dropped at once (nothing
+    /// written, nothing held: a compaction pass over a directory of many
+    /// days then opens none of them to ask). `None` if the day has no file
+    /// or its file cannot tell that way (it needs a repair or is damaged):
+    /// the caller then opens it.
     pub(crate) fn known_sealed(&self, day: Day) -> Option<bool> {
-        self.sealed.lock().get(&day).copied()
+        // Held while reading, so that no writable open of this day races the
+        // read-only one.
+        let mut days = self.days.lock();
+        let i = days.index(day).ok()?;
+        match days.sealed.get(i)? {
+            Sealed::Yes => return Some(true),
+            Sealed::No => return Some(false),
+            Sealed::Unknown => {}
+        }
+        let sealed = match days.live(day) {
+            Some(seg) => seg.is_sealed().ok()?,
+            None => Segment::probe_sealed(&self.opener, &self.seg_dir, day)?,
+        };
+        days.sealed[i] = if sealed { Sealed::Yes } else { Sealed::No };
+        Some(sealed)
     }
 
-    /// Records whether a day is sealed (after a seal, a write or a rewrite).
+    /// Records whether a day is sealed (after a seal, a write or a rewrite);
+    /// nothing for a day that has no file.
     pub(crate) fn mark_sealed(&self, day: Day, sealed: bool) {
-        self.sealed.lock().insert(day, sealed);
+        let mut days = self.days.lock();
+        if let Ok(i) = days.index(day) {
+            days.sealed[i] = if sealed { Sealed::Yes } else { Sealed::No };
+        }
     }
 
     /// Every day that has a file, oldest first.
     pub(crate) fn days(&self) -> Vec<Day> {
-        self.days.lock().keys().copied().collect()
+        self.days.lock().list.clone()
     }
 
     /// The days of `first..=last` that have a file.
@@ -162,11 +250,10 @@ impl SegmentSet {
         if last < first {
             return Vec::new();
         }
-        self.days
-            .lock()
-            .range(first..=last)
-            .map(|(d, _)| *d)
-            .collect()
+        let days = self.days.lock();
+        let from = days.list.partition_point(|d| *d < first);
+        let to = days.list.partition_point(|d| *d <= last);
+        days.list[from..to].to_vec()
     }
 
     /// The open segment of a day that has a file, opening it if needed;
@@ -193,10 +280,10 @@ impl SegmentSet {
 
     fn try_get(&self, day: Day) -> Result<Option<Arc<Segment>>, StorageError> {
         let mut days = self.days.lock();
-        let Some(weak) = days.get(&day) else {
+        if !days.contains(day) {
             return Ok(None);
-        };
-        if let Some(seg) = weak.upgrade() {
+        }
+        if let Some(seg) = days.live(day) {
             drop(days);
             self.cache.touch((self.id, day), &seg);
             return Ok(Some(seg));
@@ -204,15 +291,14 @@ impl SegmentSet {
         match Segment::open(&self.opener, &self.seg_dir, day) {
             Ok(seg) => {
                 let seg = Arc::new(seg);
-                days.insert(day, Arc::downgrade(&seg));
+                days.set_open(day, &seg);
                 drop(days);
                 self.cache.touch((self.id, day), &seg);
                 Ok(Some(seg))
             }
             Err(e) if e.is_damage() => {
-                days.remove(&day);
+                days.remove(day);
                 drop(days);
-                self.sealed.lock().remove(&day);
                 let path = self.seg_dir.join(segment_file_name(day));
                 if self.opener.fs.exists(&path) {
                     self.opener
@@ -231,7 +317,7 @@ impl SegmentSet {
             return Ok(seg);
         }
         let mut days = self.days.lock();
-        if let Some(seg) = days.get(&day).and_then(Weak::upgrade) {
+        if let Some(seg) = days.live(day) {
             return Ok(seg);
         }
         let existed = self
@@ -242,7 +328,8 @@ impl SegmentSet {
         if !existed {
             crate::storage::sync_dir(&*self.opener.fs, &self.seg_dir)?;
         }
-        days.insert(day, Arc::downgrade(&seg));
+        days.add(day);
+        days.set_open(day, &seg);
         drop(days);
         self.cache.touch((self.id, day), &seg);
         Ok(seg)
@@ -263,7 +350,11 @@ impl SegmentSet {
     /// handle (readers holding the old one finish on the old file).
     pub(crate) fn install(&self, day: Day, seg: Segment) -> Arc<Segment> {
         let seg = Arc::new(seg);
-        self.days.lock().insert(day, Arc::downgrade(&seg));
+        {
+            let mut days = self.days.lock();
+            days.add(day);
+            days.set_open(day, &seg);
+        }
         self.cache.touch((self.id, day), &seg);
         seg
     }
@@ -271,27 +362,22 @@ impl SegmentSet {
     /// Drops the handle of a day so that its next use opens the file again
     /// (after a failed commit); the day stays known.
     pub(crate) fn close(&self, day: Day) {
-        let mut days = self.days.lock();
-        if let Some(w) = days.get_mut(&day) {
-            *w = Weak::new();
-        }
-        drop(days);
+        let weak = self.days.lock().open.remove(&day);
+        drop(weak);
         drop(self.cache.drop_key((self.id, day)));
     }
 
     /// Forgets a day whose file is gone (expired or set aside). Returns the
     /// open segment, if any, so the caller can finish with it.
     pub(crate) fn remove(&self, day: Day) -> Option<Arc<Segment>> {
-        self.sealed.lock().remove(&day);
-        let weak = self.days.lock().remove(&day);
+        let weak = self.days.lock().remove(day);
         let cached = self.cache.drop_key((self.id, day));
         cached.or_else(|| weak.and_then(|w| w.upgrade()))
     }
 
     /// Forgets every day (the domain is being erased).
     pub(crate) fn clear(&self) {
-        self.days.lock().clear();
-        self.sealed.lock().clear();
+        *self.days.lock() = Days::default();
         self.cache.drop_set(self.id);
     }
 }
@@ -299,5 +385,90 @@ impl SegmentSet {
 impl Drop for SegmentSet {
     fn drop(&mut self) {
         self.cache.drop_set(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_stay_sorted_and_keep_their_sealed_marks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opener = Opener::new(None, tmp.path(), 2);
+        let seg_dir = tmp.path().join("segments");
+        std::fs::create_dir_all(&seg_dir).unwrap();
+        let set = SegmentSet::list(&opener, &seg_dir, &opener.segments).unwrap();
+        for d in [20_005, 20_001, 20_003, 20_007] {
+            set.get_or_create(Day(d)).unwrap();
+        }
+        let all = vec![Day(20_001), Day(20_003), Day(20_005), Day(20_007)];
+        assert_eq!(set.days(), all);
+        assert_eq!(set.days_in(Day(20_002), Day(20_005)), all[1..3].to_vec());
+        assert!(set.days_in(Day(20_005), Day(20_004)).is_empty());
+        assert!(set.get(Day(20_002)).unwrap().is_none());
+        // The cache bound holds across domains' days.
+        assert_eq!(opener.segments.len(), 2);
+        set.mark_sealed(Day(20_003), true);
+        set.mark_sealed(Day(20_005), false);
+        set.mark_sealed(Day(20_009), true);
+        assert_eq!(set.known_sealed(Day(20_003)), Some(true));
+        assert_eq!(set.known_sealed(Day(20_005)), Some(false));
+        // Not marked: asked of the file (no roll-up in it).
+        assert_eq!(set.known_sealed(Day(20_001)), Some(false));
+        assert_eq!(set.known_sealed(Day(20_009)), None);
+        assert!(!set.days().contains(&Day(20_009)));
+        // Closing keeps the day and its mark; removing forgets both.
+        set.close(Day(20_003));
+        assert_eq!(set.known_sealed(Day(20_003)), Some(true));
+        assert!(set.get(Day(20_003)).unwrap().is_some());
+        drop(set.remove(Day(20_003)));
+        assert_eq!(set.known_sealed(Day(20_003)), None);
+        assert!(set.get(Day(20_003)).unwrap().is_none());
+        std::fs::remove_file(seg_dir.join(segment_file_name(Day(20_003)))).unwrap();
+        drop(set);
+        assert_eq!(opener.segments.len(), 0);
+        // Listing again finds the files, in order, and opens none.
+        let again = SegmentSet::list(&opener, &seg_dir, &opener.segments).unwrap();
+        assert_eq!(again.days(), vec![Day(20_001), Day(20_005), Day(20_007)]);
+        assert_eq!(opener.segments.len(), 0);
+        assert_eq!(again.known_sealed(Day(20_005)), Some(false));
+        assert_eq!(opener.segments.len(), 0);
+    }
+
+    #[test]
+    fn asking_whether_a_day_is_sealed_opens_no_segment() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opener = Opener::new(None, tmp.path(), 4);
+        let seg_dir = tmp.path().join("segments");
+        std::fs::create_dir_all(&seg_dir).unwrap();
+        {
+            let set = SegmentSet::list(&opener, &seg_dir, &opener.segments).unwrap();
+            for d in [20_001, 20_002] {
+                set.get_or_create(Day(d)).unwrap();
+            }
+            let seg = set.get(Day(20_002)).unwrap().unwrap();
+            let tx = seg.db.begin_write().unwrap();
+            tx.open_table(crate::storage::segment::ROLLUP)
+                .unwrap()
+                .insert("day", [0u8].as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(opener.segments.len(), 0);
+        let set = SegmentSet::list(&opener, &seg_dir, &opener.segments).unwrap();
+        assert_eq!(set.known_sealed(Day(20_001)), Some(false));
+        assert_eq!(set.known_sealed(Day(20_002)), Some(true));
+        assert_eq!(set.known_sealed(Day(20_003)), None);
+        assert_eq!(opener.segments.len(), 0, "asking opened a segment");
+        // Read-only, nothing held: the day opens for writing right after.
+        assert!(set.get(Day(20_002)).unwrap().unwrap().is_sealed().unwrap());
+        // A file that is not that day's segment cannot tell: the caller's
+        // open then sets it aside.
+        std::fs::write(seg_dir.join(segment_file_name(Day(20_004))), b"not redb").unwrap();
+        let set = SegmentSet::list(&opener, &seg_dir, &opener.segments).unwrap();
+        assert_eq!(set.known_sealed(Day(20_004)), None);
+        assert!(set.get(Day(20_004)).unwrap().is_none());
+        assert!(!set.days().contains(&Day(20_004)));
     }
 }
