@@ -625,7 +625,7 @@ fn server_with_operator_secrets() -> TestServer {
     assert_eq!(health.quarantined.len(), 2, "{health:?}");
     let report = db.privacy_report().unwrap();
     assert_eq!(report.domains.len(), 3);
-    TestServer::serve(db, config, clock, dir)
+    TestServer::serve_open(db, config, clock, dir)
 }
 
 /// What only operators may see, in any spelling a page could give it.

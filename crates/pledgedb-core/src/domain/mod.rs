@@ -7,7 +7,7 @@
 //!   requests it answers ([`TimeRange`], [`VisitorRef`], erasure receipts,
 //!   [`VisitorExport`]);
 //! - `reads.rs`: the [`Reader`](reader::Reader) of a range (the Reader
-//!   itself is `storage/reader.rs`, re-exported here as [`reader`]), raw
+//!   itself is `storage/reader/`, re-exported here as [`reader`]), raw
 //!   scans, event counts, segment days;
 //! - `erasure.rs`: access and erasure (P5, P6): export of one visitor,
 //!   erasure of a visitor or a session, the erasure log;

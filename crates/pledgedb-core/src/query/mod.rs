@@ -17,7 +17,9 @@ use crate::storage::control::ErasureKind;
 use crate::time::{Day, Timestamp};
 pub use filter::{FilterExpr, FilterField};
 pub use hll::Hll;
-pub use rollup::{Agg, DIRECT, DayRange, DayRollup, Dimension, Filters, OTHER, fold_rare, rollup};
+pub use rollup::{
+    Agg, DIRECT, DayRange, DayRollup, Dimension, Filters, OTHER, RollupBuilder, fold_rare, rollup,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -276,13 +278,16 @@ impl Domain {
             ..Predicate::default()
         };
         let one = |day: Day| -> Result<Option<(Day, DayRollup)>, ReadError> {
-            let mut events = Vec::new();
+            // Streamed into the roll-up: no day's events are collected.
+            let mut r = crate::rollup::RollupBuilder::new();
             self.reader(crate::domain::TimeRange::new(day.start(), day.end()))?
                 .scan_batches(Columns::ROLLUP, &pred, |b| {
-                    events.extend(b.rows().iter().map(|&r| b.event(r).into_owned()));
+                    for &row in b.rows() {
+                        r.add(&b.event(row));
+                    }
                     std::ops::ControlFlow::Continue(())
                 })?;
-            Ok((!events.is_empty()).then(|| (day, rollup(&events))))
+            Ok((!r.is_empty()).then(|| (day, r.finish())))
         };
         crate::storage::reader::spread(days, |d| one(*d))
             .into_iter()

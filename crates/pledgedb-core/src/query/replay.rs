@@ -226,24 +226,9 @@ impl Domain {
         let cell = i64::from(cell_px);
         let edge = |v: i32| i64::from(v).div_euclid(cell) * cell;
         let mut cells: BTreeMap<(i64, i64), u64> = BTreeMap::new();
-        // Only clicks on the page: blocks without either are skipped.
-        let pred = Predicate {
-            types: Some(vec![EventType::Click]),
-            any_of: vec![AnyOf::Path(vec![page.to_string()])],
-            ..Predicate::default()
-        };
-        self.scan_where(
-            TimeRange::new(days.first.start(), days.last.end()),
-            HEATMAP_COLUMNS,
-            &pred,
-            |e| {
-                if let EventKind::Click { x, y, .. } = e.kind
-                    && e.path.as_str() == page
-                {
-                    *cells.entry((edge(x), edge(y))).or_default() += 1;
-                }
-            },
-        )?;
+        self.clicks_on(days, page, |x, y, _| {
+            *cells.entry((edge(x), edge(y))).or_default() += 1;
+        })?;
         let mut v: Vec<HeatCell> = cells
             .into_iter()
             .map(|((x, y), clicks)| HeatCell { x, y, clicks })
@@ -262,6 +247,24 @@ impl Domain {
         limit: usize,
     ) -> Result<Vec<(Text, u64)>, ReadError> {
         let mut counts: BTreeMap<Text, u64> = BTreeMap::new();
+        self.clicks_on(days, page, |_, _, target| {
+            *counts.entry(target.clone()).or_default() += 1;
+        })?;
+        let mut v: Vec<(Text, u64)> = counts.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    /// Calls `f` with the coordinates and target of every click on `page`
+    /// in `days`: what the heatmap and its list of targets read. Blocks
+    /// without a click or without the page are skipped.
+    fn clicks_on(
+        &self,
+        days: DayRange,
+        page: &str,
+        mut f: impl FnMut(i32, i32, &Text),
+    ) -> Result<(), ReadError> {
         let pred = Predicate {
             types: Some(vec![EventType::Click]),
             any_of: vec![AnyOf::Path(vec![page.to_string()])],
@@ -272,16 +275,10 @@ impl Domain {
             HEATMAP_COLUMNS,
             &pred,
             |e| {
-                if let EventKind::Click { target, .. } = &e.kind
-                    && e.path.as_str() == page
-                {
-                    *counts.entry(target.clone()).or_default() += 1;
+                if let EventKind::Click { x, y, target } = &e.kind {
+                    f(*x, *y, target);
                 }
             },
-        )?;
-        let mut v: Vec<(Text, u64)> = counts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v.truncate(limit);
-        Ok(v)
+        )
     }
 }

@@ -297,10 +297,48 @@ impl Rows {
 /// Computes the roll-up of a set of events (normally one day of one domain).
 #[must_use]
 pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
-    let mut r = Rows::new();
-    let mut visits = Visits::new();
-    let mut anonymous_pageviews: Vec<&'a Event> = Vec::new();
+    let mut b = RollupBuilder::new();
     for e in events {
+        b.add(e);
+    }
+    b.finish()
+}
+
+/// Computes a roll-up from events handed in one at a time (in storage
+/// order), so that a scan need not collect them first: the same roll-up as
+/// [`rollup`] of the same events in the same order.
+pub struct RollupBuilder {
+    r: Rows,
+    visits: Visits,
+    anonymous_pageviews: Vec<Landing>,
+}
+
+impl Default for RollupBuilder {
+    fn default() -> Self {
+        RollupBuilder::new()
+    }
+}
+
+impl RollupBuilder {
+    /// An empty roll-up.
+    #[must_use]
+    pub fn new() -> RollupBuilder {
+        RollupBuilder {
+            r: Rows::new(),
+            visits: Visits::new(),
+            anonymous_pageviews: Vec::new(),
+        }
+    }
+
+    /// Whether no event was added.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.r.totals.events == 0
+    }
+
+    /// Adds one event.
+    pub fn add(&mut self, e: &Event) {
+        let r = &mut self.r;
         let is_pv = matches!(e.kind, EventKind::PageView { .. });
         r.totals.events += 1;
         let identified = e.visitor != VisitorId::ANONYMOUS;
@@ -332,78 +370,88 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
         }
         if e.session == SessionId(0) {
             if is_pv {
-                anonymous_pageviews.push(e);
+                self.anonymous_pageviews.push(Landing::of(e));
             }
-            continue;
+            return;
         }
-        visits.add(e);
+        self.visits.add(e);
     }
-    // One definition of a visit (query/visit.rs): a session with a page
-    // view; entry = its first page view.
-    let mut all: Vec<Finished> = visits
-        .into_visits()
-        .filter_map(|v| {
-            let duration = v.duration_ms();
-            v.entry.map(|entry| Finished {
-                pageviews: v.pageviews,
-                duration,
-                visitor: v.visitor,
-                entry,
-                pages: v.pages,
+
+    /// The roll-up.
+    #[must_use]
+    pub fn finish(self) -> DayRollup {
+        let RollupBuilder {
+            mut r,
+            visits,
+            anonymous_pageviews,
+        } = self;
+        // One definition of a visit (query/visit.rs): a session with a page
+        // view; entry = its first page view.
+        let mut all: Vec<Finished> = visits
+            .into_visits()
+            .filter_map(|v| {
+                let duration = v.duration_ms();
+                v.entry.map(|entry| Finished {
+                    pageviews: v.pageviews,
+                    duration,
+                    visitor: v.visitor,
+                    entry,
+                    pages: v.pages,
+                })
             })
-        })
-        .collect();
-    for e in anonymous_pageviews {
-        all.push(Finished {
-            pageviews: 1,
-            duration: 0,
-            visitor: VisitorId::ANONYMOUS,
-            entry: Landing::of(e),
-            pages: vec![e.path.clone()],
-        });
-    }
-    for Finished {
-        pageviews,
-        duration,
-        visitor,
-        entry,
-        pages,
-    } in all
-    {
-        let bounce = u64::from(pageviews == 1);
-        r.totals.visits += 1;
-        r.totals.bounces += bounce;
-        r.totals.duration_ms += duration;
-        for (dim, key) in [
-            (Dimension::Country, entry.country.as_str()),
-            (Dimension::Device, entry.device.as_str()),
-            (Dimension::Browser, entry.browser.as_str()),
-        ] {
-            let a = r.slot(dim, key);
-            a.visits += 1;
-            a.bounces += bounce;
-            a.duration_ms += duration;
+            .collect();
+        for entry in anonymous_pageviews {
+            all.push(Finished {
+                pageviews: 1,
+                duration: 0,
+                visitor: VisitorId::ANONYMOUS,
+                pages: vec![entry.path.clone()],
+                entry,
+            });
         }
-        for (dim, key) in [
-            (Dimension::EntryPage, entry.path.as_str()),
-            (Dimension::Referrer, referrer_of(&entry)),
-        ] {
-            let a = r.slot(dim, key);
-            a.visits += 1;
-            a.bounces += bounce;
-            a.duration_ms += duration;
-            a.pageviews += pageviews;
-            if visitor != VisitorId::ANONYMOUS {
-                a.ids.insert(visitor.0);
+        for Finished {
+            pageviews,
+            duration,
+            visitor,
+            entry,
+            pages,
+        } in all
+        {
+            let bounce = u64::from(pageviews == 1);
+            r.totals.visits += 1;
+            r.totals.bounces += bounce;
+            r.totals.duration_ms += duration;
+            for (dim, key) in [
+                (Dimension::Country, entry.country.as_str()),
+                (Dimension::Device, entry.device.as_str()),
+                (Dimension::Browser, entry.browser.as_str()),
+            ] {
+                let a = r.slot(dim, key);
+                a.visits += 1;
+                a.bounces += bounce;
+                a.duration_ms += duration;
+            }
+            for (dim, key) in [
+                (Dimension::EntryPage, entry.path.as_str()),
+                (Dimension::Referrer, referrer_of(&entry)),
+            ] {
+                let a = r.slot(dim, key);
+                a.visits += 1;
+                a.bounces += bounce;
+                a.duration_ms += duration;
+                a.pageviews += pageviews;
+                if visitor != VisitorId::ANONYMOUS {
+                    a.ids.insert(visitor.0);
+                }
+            }
+            for page in &pages {
+                let a = r.slot(Dimension::Page, page.as_str());
+                a.visits += 1;
+                a.bounces += bounce;
             }
         }
-        for page in &pages {
-            let a = r.slot(Dimension::Page, page.as_str());
-            a.visits += 1;
-            a.bounces += bounce;
-        }
+        r.finish()
     }
-    r.finish()
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ impl Visit {
 /// The visits of a stream of events, keyed by session.
 #[derive(Clone, Debug, Default)]
 pub struct Visits {
-    map: HashMap<SessionId, Visit>,
+    map: HashMap<SessionId, Visit, crate::hash::FoldState>,
 }
 
 impl Visits {

@@ -86,6 +86,16 @@ impl TestServer {
         for s in sites {
             db.create_domain(s).unwrap();
         }
+        Self::serve_open(db, config, clock, dir)
+    }
+
+    /// A server over `db`, already open (on `clock`, in `dir`).
+    pub fn serve_open(
+        db: Db,
+        config: ServerConfig,
+        clock: ManualClock,
+        dir: tempfile::TempDir,
+    ) -> TestServer {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let db2 = db.clone();
