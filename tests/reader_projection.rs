@@ -553,7 +553,7 @@ fn every_projection_the_query_api_uses_equals_the_full_scan() {
         };
         let mut batched = Vec::new();
         let stats = reader
-            .scan_batches(cols | Columns::TIME, &pred, |b| {
+            .scan_batches(cols | Columns::TIME | Columns::TYPE, &pred, |b| {
                 batched.extend(rows(b));
                 ControlFlow::Continue(())
             })
@@ -561,9 +561,14 @@ fn every_projection_the_query_api_uses_equals_the_full_scan() {
         assert_eq!(batched, want, "{name}: batches");
         assert_eq!(stats.events, want.len() as u64, "{name}: stats");
         let (days, stats) = reader
-            .fold(cols | Columns::TIME, &pred, Vec::new, |acc, b| {
-                acc.extend(rows(b));
-            })
+            .fold(
+                cols | Columns::TIME | Columns::TYPE,
+                &pred,
+                Vec::new,
+                |acc, b| {
+                    acc.extend(rows(b));
+                },
+            )
             .unwrap();
         assert_eq!(days.len(), reader.segments(), "{name}: one part a day");
         assert_eq!(days.concat(), want, "{name}: fold");

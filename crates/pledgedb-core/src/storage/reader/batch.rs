@@ -22,7 +22,8 @@ const NOT_A_PAGE_VIEW: u32 = u32::MAX;
 ///
 /// Row accessors take a row index from [`rows`](Batch::rows). A column the
 /// scan did not ask for reads as its empty value (visitor 0, country `ZZ`,
-/// empty text); the timestamp and the type are always there.
+/// empty text, time 0, type page view): a batch scan asks for
+/// [`Columns::TIME`] and [`Columns::TYPE`] when it reads them.
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Events in the block.
@@ -47,17 +48,12 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// A batch of the block `view` with only its types decoded.
-    pub(super) fn new(view: &BlockView<'_>) -> Result<Batch, CodecError> {
-        let types = view.types()?;
-        if types.len() != view.len() {
-            return Err(CodecError::Truncated { column: "type" });
-        }
-        Ok(Batch {
-            n: types.len(),
-            types,
+    /// A batch of the block `view` with no column decoded yet.
+    pub(super) fn new(view: &BlockView<'_>) -> Batch {
+        Batch {
+            n: view.len(),
             ..Batch::default()
-        })
+        }
     }
 
     /// Decodes the columns of `cols` not decoded yet.
@@ -72,6 +68,12 @@ impl Batch {
                 Err(CodecError::Truncated { column })
             }
         };
+        // The referrers are one a page view: they need the types.
+        if want(Columns::TYPE) || (want(Columns::REFERRER) && !loaded.contains(Columns::TYPE)) {
+            self.types = view.types()?;
+            check(self.types.len(), "type")?;
+            self.loaded = self.loaded | Columns::TYPE;
+        }
         if want(Columns::TIME) {
             self.ts = view.timestamps()?;
             check(self.ts.len(), "timestamp")?;
@@ -247,7 +249,8 @@ impl Batch {
         Timestamp(self.ts.get(i as usize).copied().unwrap_or(0))
     }
 
-    /// The type of row `i`.
+    /// The type of row `i` (a page view unless the scan asked for
+    /// [`Columns::TYPE`]).
     #[must_use]
     pub fn event_type(&self, i: u32) -> EventType {
         self.types

@@ -12,7 +12,7 @@ use crate::rollup::Filters;
 pub struct Columns(u16);
 
 impl Columns {
-    /// Nothing but the type, which every scan reads.
+    /// No column.
     pub const NONE: Columns = Columns(0);
     /// The visitor id.
     pub const VISITOR: Columns = Columns(1);
@@ -35,10 +35,14 @@ impl Columns {
     /// it (an event has a time); a batch scan reads it when asked, or when
     /// a block reaches past the reader's range.
     pub const TIME: Columns = Columns(1 << 8);
+    /// The event type. [`Reader::scan`](super::Reader::scan) always reads
+    /// it; a batch scan reads it when asked, or when the predicate names
+    /// types.
+    pub const TYPE: Columns = Columns(1 << 9);
     /// What daily roll-ups are computed from.
-    pub const ROLLUP: Columns = Columns(0b1_0111_1111);
+    pub const ROLLUP: Columns = Columns(0b11_0111_1111);
     /// Every column: whole events.
-    pub const ALL: Columns = Columns(0x1ff);
+    pub const ALL: Columns = Columns(0x3ff);
 
     /// The columns of both (`|` in a constant).
     #[must_use]
@@ -140,6 +144,7 @@ impl Predicate {
         let f = &self.filters;
         let mut c = Columns::NONE;
         for (set, col) in [
+            (self.types.is_some(), Columns::TYPE),
             (self.visitor.is_some(), Columns::VISITOR),
             (self.session.is_some(), Columns::SESSION),
             (f.country.is_some(), Columns::COUNTRY),

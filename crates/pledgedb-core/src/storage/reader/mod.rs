@@ -19,9 +19,11 @@
 //! selected rows), and [`Reader::fold`] spreads the segments over the
 //! available cores, one accumulator per segment.
 //!
-//! Columns that were not asked for hold empty values: the type is always
-//! right, but a click asked for without [`Columns::DETAIL`] has
-//! coordinates 0 and no target.
+//! Columns that were not asked for hold empty values. An event handed on
+//! by [`Reader::scan`] always has its time and type, but a click asked for
+//! without [`Columns::DETAIL`] has coordinates 0 and no target; a batch
+//! has its times and types only when asked ([`Columns::TIME`],
+//! [`Columns::TYPE`]).
 //!
 //! The Reader lives in storage: it knows segments and blocks, not domains.
 //! What it needs of a domain (which visitors and sessions a tombstone
@@ -221,7 +223,7 @@ impl Reader {
             stats.blocks_read += 1;
             // The deciding columns first; the rest only for a block with a
             // selected row.
-            let mut batch = Batch::new(&view).map_err(codec)?;
+            let mut batch = Batch::new(&view);
             let decide = if Batch::inside(&view, range) {
                 plan.decide
             } else {
@@ -282,7 +284,7 @@ impl Reader {
         mut visit: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<ScanStats, ReadError> {
         let mut handed = 0u64;
-        let mut stats = self.scan_batches(columns | Columns::TIME, pred, |b| {
+        let mut stats = self.scan_batches(columns | Columns::TIME | Columns::TYPE, pred, |b| {
             for &row in b.rows() {
                 handed += 1;
                 if visit(&b.event(row)).is_break() {
