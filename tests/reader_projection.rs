@@ -341,6 +341,11 @@ fn project(e: &Event, cols: Columns) -> Event {
             referrer: keep(Columns::REFERRER, referrer),
             utm: e0(),
         },
+        EventKind::Click { x, y, target } if cols.contains(Columns::CLICK) => EventKind::Click {
+            x: *x,
+            y: *y,
+            target: target.clone(),
+        },
         EventKind::Click { .. } => EventKind::Click {
             x: 0,
             y: 0,
@@ -546,6 +551,13 @@ fn every_projection_the_query_api_uses_equals_the_full_scan() {
                     }
                     if cols.contains(Columns::REFERRER) {
                         assert_eq!(b.referrer(r), referrer(&e));
+                    }
+                    if cols.contains(Columns::CLICK) {
+                        let want = match &e.kind {
+                            EventKind::Click { x, y, target } => Some((*x, *y, target)),
+                            _ => None,
+                        };
+                        assert_eq!(b.click(r), want);
                     }
                     e
                 })

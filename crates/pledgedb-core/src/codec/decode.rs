@@ -390,6 +390,20 @@ impl<'a> BlockView<'a> {
         Ok(out)
     }
 
+    /// The coordinates and targets of the block's `clicks` click events, in
+    /// event order (one value per click, not one per event).
+    ///
+    /// # Errors
+    ///
+    /// A [`CodecError`] if either click column is malformed or does not
+    /// hold `clicks` values.
+    pub fn click_details(
+        &self,
+        clicks: usize,
+    ) -> Result<(Vec<(i32, i32)>, TextColumn), CodecError> {
+        Ok((self.clicks(clicks)?, self.kind_text(Col::Target, clicks)?))
+    }
+
     fn clicks(&self, count: usize) -> Result<Vec<(i32, i32)>, CodecError> {
         let column = Col::ClickXy.name();
         let mut r = Reader::new(self.col(Col::ClickXy), column);

@@ -94,8 +94,9 @@ pub const SESSION_COLUMNS: Columns = Columns::ROLLUP;
 /// What `replay()` decodes: every column (a step describes its detail).
 pub const REPLAY_COLUMNS: Columns = Columns::ALL;
 
-/// What `heatmap()` decodes: the page and the click coordinates (detail).
-pub const HEATMAP_COLUMNS: Columns = Columns::PATH.union(Columns::DETAIL);
+/// What `heatmap()` decodes: the page and the clicks' coordinates and
+/// targets (not the rest of the detail).
+pub const HEATMAP_COLUMNS: Columns = Columns::PATH.union(Columns::CLICK);
 
 /// Clicks in one cell of a heatmap. Edges are 64-bit: the cell of a click
 /// at `i32::MIN` may start below it.
@@ -270,15 +271,15 @@ impl Domain {
             any_of: vec![AnyOf::Path(vec![page.to_string()])],
             ..Predicate::default()
         };
-        self.scan_where(
-            TimeRange::new(days.first.start(), days.last.end()),
-            HEATMAP_COLUMNS,
-            &pred,
-            |e| {
-                if let EventKind::Click { x, y, target } = &e.kind {
-                    f(*x, *y, target);
+        self.reader(TimeRange::new(days.first.start(), days.last.end()))?
+            .scan_batches(HEATMAP_COLUMNS, &pred, |b| {
+                for &r in b.rows() {
+                    if let Some((x, y, target)) = b.click(r) {
+                        f(x, y, target);
+                    }
                 }
-            },
-        )
+                std::ops::ControlFlow::Continue(())
+            })?;
+        Ok(())
     }
 }

@@ -15,8 +15,9 @@ use crate::event::{Country, Device, Event, EventKind, EventType, KeyKind, Sessio
 use crate::text::Text;
 use crate::time::Timestamp;
 
-/// `referrer_ids` of a row that is not a page view.
-const NOT_A_PAGE_VIEW: u32 = u32::MAX;
+/// The index of a row into a per-kind column it has no value in (the
+/// referrer of a click, the coordinates of a page view).
+const NO_VALUE: u32 = u32::MAX;
 
 /// The decoded columns of one block and its selected rows.
 ///
@@ -40,8 +41,13 @@ pub struct Batch {
     paths: TextColumn,
     /// The referrer dictionary of the block.
     referrers: Vec<Text>,
-    /// Per row, the index into `referrers`, or [`NOT_A_PAGE_VIEW`].
+    /// Per row, the index into `referrers`, or [`NO_VALUE`].
     referrer_ids: Vec<u32>,
+    /// The coordinates and targets of the block's clicks, and per row its
+    /// index among them ([`NO_VALUE`] for other events).
+    click_xy: Vec<(i32, i32)>,
+    click_targets: TextColumn,
+    click_ids: Vec<u32>,
     /// Whole events, when the scan asked for [`Columns::DETAIL`].
     events: Vec<Event>,
     rows: Vec<u32>,
@@ -68,8 +74,12 @@ impl Batch {
                 Err(CodecError::Truncated { column })
             }
         };
-        // The referrers are one a page view: they need the types.
-        if want(Columns::TYPE) || (want(Columns::REFERRER) && !loaded.contains(Columns::TYPE)) {
+        // The referrers are one a page view, the click columns one a click:
+        // they need the types.
+        if want(Columns::TYPE)
+            || ((want(Columns::REFERRER) || want(Columns::CLICK))
+                && !loaded.contains(Columns::TYPE))
+        {
             self.types = view.types()?;
             check(self.types.len(), "type")?;
             self.loaded = self.loaded | Columns::TYPE;
@@ -108,10 +118,29 @@ impl Batch {
                     *ids.next()
                         .ok_or(CodecError::Truncated { column: "referrer" })?
                 } else {
-                    NOT_A_PAGE_VIEW
+                    NO_VALUE
                 });
             }
             self.referrers = r.dict;
+        }
+        // Whole events (DETAIL) hold the clicks themselves.
+        if want(Columns::CLICK) && !cols.contains(Columns::DETAIL) {
+            let mut clicks = 0u32;
+            self.click_ids = self
+                .types
+                .iter()
+                .map(|t| {
+                    if *t == EventType::Click {
+                        clicks += 1;
+                        clicks - 1
+                    } else {
+                        NO_VALUE
+                    }
+                })
+                .collect();
+            let (xy, targets) = view.click_details(clicks as usize)?;
+            self.click_xy = xy;
+            self.click_targets = targets;
         }
         self.loaded = self.loaded | cols;
         Ok(())
@@ -330,6 +359,26 @@ impl Batch {
         self.referrers.get(id as usize).map(Text::as_str)
     }
 
+    /// The coordinates and target of row `i` if it is a click and the scan
+    /// asked for [`Columns::CLICK`] (or [`Columns::DETAIL`]).
+    #[must_use]
+    pub fn click(&self, i: u32) -> Option<(i32, i32, &Text)> {
+        if let Some(e) = self.events.get(i as usize) {
+            return match &e.kind {
+                EventKind::Click { x, y, target } => Some((*x, *y, target)),
+                _ => None,
+            };
+        }
+        let c = *self.click_ids.get(i as usize)? as usize;
+        let &(x, y) = self.click_xy.get(c)?;
+        let target = self
+            .click_targets
+            .ids
+            .get(c)
+            .and_then(|&id| self.click_targets.dict.get(id as usize))?;
+        Some((x, y, target))
+    }
+
     /// Row `i` as an event: whole with [`Columns::DETAIL`], else with only
     /// the asked columns filled in (see the module documentation of the
     /// reader).
@@ -357,6 +406,14 @@ impl Batch {
                     .cloned()
                     .unwrap_or_else(Text::empty),
                 utm: Text::empty(),
+            },
+            EventType::Click => match self.click(row) {
+                Some((x, y, target)) => EventKind::Click {
+                    x,
+                    y,
+                    target: target.clone(),
+                },
+                None => placeholder(EventType::Click),
             },
             other => placeholder(other),
         };

@@ -39,10 +39,13 @@ impl Columns {
     /// it; a batch scan reads it when asked, or when the predicate names
     /// types.
     pub const TYPE: Columns = Columns(1 << 9);
+    /// The coordinates and target of clicks (a part of [`Columns::DETAIL`]
+    /// that a heatmap reads alone).
+    pub const CLICK: Columns = Columns(1 << 10);
     /// What daily roll-ups are computed from.
     pub const ROLLUP: Columns = Columns(0b11_0111_1111);
     /// Every column: whole events.
-    pub const ALL: Columns = Columns(0x3ff);
+    pub const ALL: Columns = Columns(0x7ff);
 
     /// The columns of both (`|` in a constant).
     #[must_use]
