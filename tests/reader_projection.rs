@@ -352,6 +352,34 @@ fn project(e: &Event, cols: Columns) -> Event {
             target: e0(),
         },
         EventKind::Scroll { .. } => EventKind::Scroll { depth: 0 },
+        EventKind::FormView { form } if cols.contains(Columns::FORM) => {
+            EventKind::FormView { form: form.clone() }
+        }
+        EventKind::FieldFocus { form, field } if cols.contains(Columns::FORM) => {
+            EventKind::FieldFocus {
+                form: form.clone(),
+                field: field.clone(),
+            }
+        }
+        EventKind::Keystroke { form, field, key } if cols.contains(Columns::FORM) => {
+            EventKind::Keystroke {
+                form: form.clone(),
+                field: field.clone(),
+                key: *key,
+            }
+        }
+        EventKind::FieldBlur { form, field } if cols.contains(Columns::FORM) => {
+            EventKind::FieldBlur {
+                form: form.clone(),
+                field: field.clone(),
+            }
+        }
+        EventKind::FormSubmit { form, .. } if cols.contains(Columns::FORM) => {
+            EventKind::FormSubmit {
+                form: form.clone(),
+                fields: Vec::new(),
+            }
+        }
         EventKind::FormView { .. } => EventKind::FormView { form: e0() },
         EventKind::FieldFocus { .. } => EventKind::FieldFocus {
             form: e0(),
@@ -409,7 +437,7 @@ fn project(e: &Event, cols: Columns) -> Event {
 /// sessions, replay, heatmap, form analytics, submissions and export.
 #[test]
 fn every_projection_the_query_api_uses_equals_the_full_scan() {
-    use pledgedb::query::forms::{FORM_COLUMNS, FORM_TYPES};
+    use pledgedb::query::forms::{FORM_COLUMNS, FORM_TYPES, SUBMISSION_COLUMNS};
     use pledgedb::query::replay::{HEATMAP_COLUMNS, REPLAY_COLUMNS, SESSION_COLUMNS};
     let env = Env::new();
     let db = load(&env);
@@ -436,7 +464,7 @@ fn every_projection_the_query_api_uses_equals_the_full_scan() {
         ),
         (
             "submissions",
-            FORM_COLUMNS,
+            SUBMISSION_COLUMNS,
             Predicate {
                 types: Some(vec![EventType::FormSubmit]),
                 ..Predicate::default()

@@ -404,6 +404,35 @@ impl<'a> BlockView<'a> {
         Ok((self.clicks(clicks)?, self.kind_text(Col::Target, clicks)?))
     }
 
+    /// The form names of the block's `forms` form events (form views, field
+    /// focuses, keystrokes, field blurs and submits), the field names of
+    /// its `fields` field events (focuses, keystrokes, blurs) and the key
+    /// kinds of its `keystrokes`, each in event order.
+    ///
+    /// # Errors
+    ///
+    /// A [`CodecError`] if a column is malformed or does not hold its count.
+    pub fn form_details(
+        &self,
+        forms: usize,
+        fields: usize,
+        keystrokes: usize,
+    ) -> Result<(TextColumn, TextColumn, Vec<KeyKind>), CodecError> {
+        let form = self.kind_text(Col::Form, forms)?;
+        let field = self.kind_text(Col::Field, fields)?;
+        let key = read_enum(
+            self.col(Col::Key),
+            Col::Key.name(),
+            1,
+            Count::Exactly(keystrokes),
+            |b| {
+                let c = first(b);
+                KeyKind::from_code(c).ok_or(CodecError::UnknownKeyKind(c))
+            },
+        )?;
+        Ok((form, field, key))
+    }
+
     fn clicks(&self, count: usize) -> Result<Vec<(i32, i32)>, CodecError> {
         let column = Col::ClickXy.name();
         let mut r = Reader::new(self.col(Col::ClickXy), column);
@@ -482,18 +511,7 @@ impl<'a> BlockView<'a> {
             Count::Exactly(of(EventType::Scroll)),
             |b| Ok(first(b)),
         )?;
-        let form = self.kind_text(Col::Form, forms)?;
-        let field = self.kind_text(Col::Field, fields)?;
-        let key = read_enum(
-            self.col(Col::Key),
-            Col::Key.name(),
-            1,
-            Count::Exactly(of(EventType::Keystroke)),
-            |b| {
-                let c = first(b);
-                KeyKind::from_code(c).ok_or(CodecError::UnknownKeyKind(c))
-            },
-        )?;
+        let (form, field, key) = self.form_details(forms, fields, of(EventType::Keystroke))?;
         let submit_count = self.varints(Col::SubmitCount, of(EventType::FormSubmit))?;
         let submit_name = self.item_text(Col::SubmitName)?;
         let submit_value = self.item_text(Col::SubmitValue)?;

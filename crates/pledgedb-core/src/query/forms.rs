@@ -94,8 +94,13 @@ fn form_of(e: &Event) -> Option<&str> {
     }
 }
 
-/// What form analytics decode: the visit and the form events' detail.
-pub const FORM_COLUMNS: Columns = Columns::SESSION.union(Columns::DETAIL);
+/// What form analytics decode: the visit and the form events' form and
+/// field names and key kinds (not the submitted fields).
+pub const FORM_COLUMNS: Columns = Columns::SESSION.union(Columns::FORM);
+
+/// What `submissions()` decodes: the visit and the whole form events,
+/// submitted fields included.
+pub const SUBMISSION_COLUMNS: Columns = Columns::SESSION.union(Columns::DETAIL);
 
 /// The event types form analytics read: blocks without any are skipped.
 pub const FORM_TYPES: [EventType; 5] = [
@@ -118,9 +123,10 @@ impl Domain {
         days: DayRange,
         form: Option<&str>,
     ) -> Result<Vec<FormReport>, ReadError> {
-        let mut by_session: HashMap<SessionId, Vec<Event>> = HashMap::new();
+        let mut by_session: HashMap<SessionId, Vec<Event>, crate::hash::FoldState> =
+            HashMap::default();
         let mut reports: BTreeMap<String, FormReport> = BTreeMap::new();
-        let mut fields: BTreeMap<(String, String), FieldReport> = BTreeMap::new();
+        let mut fields = Fields::default();
         let pred = Predicate {
             types: Some(FORM_TYPES.to_vec()),
             ..Predicate::default()
@@ -130,27 +136,28 @@ impl Domain {
             if form.is_some_and(|want| want != f) {
                 return;
             }
-            let r = reports.entry(f.to_string()).or_insert_with(|| FormReport {
-                form: f.to_string(),
-                ..FormReport::default()
-            });
+            if !reports.contains_key(f) {
+                reports.insert(
+                    f.to_string(),
+                    FormReport {
+                        form: f.to_string(),
+                        ..FormReport::default()
+                    },
+                );
+            }
+            let Some(r) = reports.get_mut(f) else { return };
             match &e.kind {
                 EventKind::FormView { .. } => r.views += 1,
                 EventKind::FormSubmit { .. } => r.submissions += 1,
                 EventKind::Keystroke { field, key, .. } => {
-                    let fr = fields
-                        .entry((f.to_string(), field.to_string()))
-                        .or_default();
+                    let fr = fields.entry(f, field.as_str());
                     fr.keystrokes += 1;
                     if *key == KeyKind::Delete {
                         fr.corrections += 1;
                     }
                 }
                 EventKind::FieldFocus { field, .. } => {
-                    fields
-                        .entry((f.to_string(), field.to_string()))
-                        .or_default()
-                        .interactions += 1;
+                    fields.entry(f, field.as_str()).interactions += 1;
                 }
                 _ => {}
             }
@@ -162,10 +169,12 @@ impl Domain {
             events.sort_by_key(|e| e.ts);
             session_form_stats(events, &mut reports, &mut fields);
         }
-        for ((f, name), mut fr) in fields {
-            fr.field = name;
-            if let Some(r) = reports.get_mut(&f) {
-                r.fields.push(fr);
+        for (f, by_name) in fields.0 {
+            for (name, mut fr) in by_name {
+                fr.field = name;
+                if let Some(r) = reports.get_mut(&f) {
+                    r.fields.push(fr);
+                }
             }
         }
         Ok(reports
@@ -193,7 +202,7 @@ impl Domain {
             types: Some(vec![EventType::FormSubmit]),
             ..Predicate::default()
         };
-        self.scan_where(range_of(days), FORM_COLUMNS, &pred, |e| {
+        self.scan_where(range_of(days), SUBMISSION_COLUMNS, &pred, |e| {
             if let EventKind::FormSubmit { form: f, fields } = &e.kind
                 && form.is_none_or(|want| want == f.as_str())
             {
@@ -210,11 +219,37 @@ impl Domain {
     }
 }
 
+/// The field reports being computed, by form then field name (in name
+/// order, as the report lists them), found without allocating a key.
+#[derive(Default)]
+struct Fields(BTreeMap<String, BTreeMap<String, FieldReport>>);
+
+impl Fields {
+    fn get_mut(&mut self, form: &str, field: &str) -> Option<&mut FieldReport> {
+        self.0.get_mut(form)?.get_mut(field)
+    }
+
+    fn entry(&mut self, form: &str, field: &str) -> &mut FieldReport {
+        if !self.0.contains_key(form) {
+            self.0.insert(form.to_string(), BTreeMap::new());
+        }
+        let Some(by_name) = self.0.get_mut(form) else {
+            unreachable!("inserted above")
+        };
+        if !by_name.contains_key(field) {
+            by_name.insert(field.to_string(), FieldReport::default());
+        }
+        by_name
+            .get_mut(field)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+}
+
 /// Adds one visit's form events (sorted by time) to the reports.
 fn session_form_stats(
     events: &[Event],
     reports: &mut BTreeMap<String, FormReport>,
-    fields: &mut BTreeMap<(String, String), FieldReport>,
+    fields: &mut Fields,
 ) {
     let mut started: HashSet<&str> = HashSet::new();
     let mut submitted: HashSet<&str> = HashSet::new();
@@ -232,7 +267,7 @@ fn session_form_stats(
                     .or_default();
                 *n += 1;
                 if *n > 1
-                    && let Some(fr) = fields.get_mut(&(form.to_string(), field.to_string()))
+                    && let Some(fr) = fields.get_mut(form.as_str(), field.as_str())
                 {
                     fr.refocuses += 1;
                 }
@@ -246,7 +281,7 @@ fn session_form_stats(
                     && !*seen
                 {
                     *seen = true;
-                    if let Some(fr) = fields.get_mut(&(form.to_string(), field.to_string())) {
+                    if let Some(fr) = fields.get_mut(form.as_str(), field.as_str()) {
                         fr.hesitation_ms += u64::try_from(e.ts.0.saturating_sub(*t0)).unwrap_or(0);
                         fr.hesitations += 1;
                     }
@@ -257,7 +292,7 @@ fn session_form_stats(
                 if let Some((f, t0, _)) = open.get(form.as_str())
                     && *f == field.as_str()
                 {
-                    if let Some(fr) = fields.get_mut(&(form.to_string(), field.to_string())) {
+                    if let Some(fr) = fields.get_mut(form.as_str(), field.as_str()) {
                         fr.time_spent_ms += u64::try_from(e.ts.0.saturating_sub(*t0)).unwrap_or(0);
                     }
                     open.remove(form.as_str());
@@ -277,7 +312,7 @@ fn session_form_stats(
         if submitted.contains(form) {
             r.converted += 1;
         } else if let Some(field) = last_touched.get(form)
-            && let Some(fr) = fields.get_mut(&(form.to_string(), (*field).to_string()))
+            && let Some(fr) = fields.get_mut(form, field)
         {
             fr.drop_offs += 1;
         }

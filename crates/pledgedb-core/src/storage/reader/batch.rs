@@ -48,6 +48,12 @@ pub struct Batch {
     click_xy: Vec<(i32, i32)>,
     click_targets: TextColumn,
     click_ids: Vec<u32>,
+    /// The form names, field names and key kinds of the block's form
+    /// events, and per row its index into each ([`NO_VALUE`]: none).
+    forms: TextColumn,
+    fields: TextColumn,
+    keys: Vec<KeyKind>,
+    form_ids: Vec<[u32; 3]>,
     /// Whole events, when the scan asked for [`Columns::DETAIL`].
     events: Vec<Event>,
     rows: Vec<u32>,
@@ -77,7 +83,7 @@ impl Batch {
         // The referrers are one a page view, the click columns one a click:
         // they need the types.
         if want(Columns::TYPE)
-            || ((want(Columns::REFERRER) || want(Columns::CLICK))
+            || ((want(Columns::REFERRER) || want(Columns::CLICK) || want(Columns::FORM))
                 && !loaded.contains(Columns::TYPE))
         {
             self.types = view.types()?;
@@ -88,10 +94,13 @@ impl Batch {
             self.ts = view.timestamps()?;
             check(self.ts.len(), "timestamp")?;
         }
-        if want(Columns::VISITOR) || want(Columns::SESSION) {
+        // One column holds both; each reads as asked for only when asked.
+        if (want(Columns::VISITOR) || want(Columns::SESSION))
+            && !loaded.contains(Columns::VISITOR)
+            && !loaded.contains(Columns::SESSION)
+        {
             self.ident = view.identity()?;
             check(self.ident.event_pair.len(), "identity")?;
-            self.loaded = self.loaded | Columns::VISITOR | Columns::SESSION;
         }
         if want(Columns::COUNTRY) {
             self.countries = view.countries()?;
@@ -141,6 +150,34 @@ impl Batch {
             let (xy, targets) = view.click_details(clicks as usize)?;
             self.click_xy = xy;
             self.click_targets = targets;
+        }
+        if want(Columns::FORM) && !cols.contains(Columns::DETAIL) {
+            let mut next = [0u32; 3];
+            self.form_ids = self
+                .types
+                .iter()
+                .map(|t| {
+                    let (form, field, key) = match t {
+                        EventType::FormView | EventType::FormSubmit => (true, false, false),
+                        EventType::FieldFocus | EventType::FieldBlur => (true, true, false),
+                        EventType::Keystroke => (true, true, true),
+                        _ => (false, false, false),
+                    };
+                    let mut ids = [NO_VALUE; 3];
+                    for (k, has) in [form, field, key].into_iter().enumerate() {
+                        if has {
+                            ids[k] = next[k];
+                            next[k] += 1;
+                        }
+                    }
+                    ids
+                })
+                .collect();
+            let (forms, fields, keys) =
+                view.form_details(next[0] as usize, next[1] as usize, next[2] as usize)?;
+            self.forms = forms;
+            self.fields = fields;
+            self.keys = keys;
         }
         self.loaded = self.loaded | cols;
         Ok(())
@@ -291,6 +328,9 @@ impl Batch {
     /// The visitor of row `i`.
     #[must_use]
     pub fn visitor(&self, i: u32) -> VisitorId {
+        if !self.loaded.contains(Columns::VISITOR) {
+            return VisitorId(0);
+        }
         let id = &self.ident;
         VisitorId(
             id.event_pair
@@ -304,6 +344,9 @@ impl Batch {
     /// The session of row `i`.
     #[must_use]
     pub fn session(&self, i: u32) -> SessionId {
+        if !self.loaded.contains(Columns::SESSION) {
+            return SessionId(0);
+        }
         let id = &self.ident;
         SessionId(
             id.event_pair
@@ -371,12 +414,20 @@ impl Batch {
         }
         let c = *self.click_ids.get(i as usize)? as usize;
         let &(x, y) = self.click_xy.get(c)?;
-        let target = self
-            .click_targets
-            .ids
-            .get(c)
-            .and_then(|&id| self.click_targets.dict.get(id as usize))?;
-        Some((x, y, target))
+        Some((x, y, value_at(&self.click_targets, c as u32)?))
+    }
+
+    /// The form, field and key kind of row `i` (each `None` where the event
+    /// has none, or the scan did not ask for [`Columns::FORM`]).
+    fn form_parts(&self, i: u32) -> (Option<&Text>, Option<&Text>, Option<KeyKind>) {
+        let Some(&[form, field, key]) = self.form_ids.get(i as usize) else {
+            return (None, None, None);
+        };
+        (
+            value_at(&self.forms, form),
+            value_at(&self.fields, field),
+            self.keys.get(key as usize).copied(),
+        )
     }
 
     /// Row `i` as an event: whole with [`Columns::DETAIL`], else with only
@@ -415,6 +466,31 @@ impl Batch {
                 },
                 None => placeholder(EventType::Click),
             },
+            EventType::FormView
+            | EventType::FieldFocus
+            | EventType::Keystroke
+            | EventType::FieldBlur
+            | EventType::FormSubmit
+                if self.loaded.contains(Columns::FORM) =>
+            {
+                let (form, field, key) = self.form_parts(row);
+                let form = form.cloned().unwrap_or_else(Text::empty);
+                let field = field.cloned().unwrap_or_else(Text::empty);
+                match ty {
+                    EventType::FormView => EventKind::FormView { form },
+                    EventType::FieldFocus => EventKind::FieldFocus { form, field },
+                    EventType::Keystroke => EventKind::Keystroke {
+                        form,
+                        field,
+                        key: key.unwrap_or(KeyKind::Character),
+                    },
+                    EventType::FieldBlur => EventKind::FieldBlur { form, field },
+                    _ => EventKind::FormSubmit {
+                        form,
+                        fields: Vec::new(),
+                    },
+                }
+            }
             other => placeholder(other),
         };
         let text = |c: &TextColumn| {
@@ -446,6 +522,13 @@ fn retain_text(rows: &mut Vec<u32>, col: &TextColumn, want: impl Fn(&str) -> boo
         return;
     }
     rows.retain(|&i| col.ids.get(i as usize).is_some_and(|&id| keep[id as usize]));
+}
+
+/// Value `k` of a per-kind text column (`None` past its end: [`NO_VALUE`]).
+fn value_at(c: &TextColumn, k: u32) -> Option<&Text> {
+    c.ids
+        .get(k as usize)
+        .and_then(|&id| c.dict.get(id as usize))
 }
 
 fn referrer_wanted(want: &[bool], ids: &[u32], i: u32) -> bool {

@@ -42,10 +42,13 @@ impl Columns {
     /// The coordinates and target of clicks (a part of [`Columns::DETAIL`]
     /// that a heatmap reads alone).
     pub const CLICK: Columns = Columns(1 << 10);
+    /// The form and field names and key kinds of form events (a part of
+    /// [`Columns::DETAIL`]: submitted fields are not in it).
+    pub const FORM: Columns = Columns(1 << 11);
     /// What daily roll-ups are computed from.
     pub const ROLLUP: Columns = Columns(0b11_0111_1111);
     /// Every column: whole events.
-    pub const ALL: Columns = Columns(0x7ff);
+    pub const ALL: Columns = Columns(0xfff);
 
     /// The columns of both (`|` in a constant).
     #[must_use]
