@@ -6,13 +6,15 @@
 //! hundred MiB before anything was asked.)
 
 mod common;
+#[path = "common/observed.rs"]
+mod observed;
 
 use common::{Env, start_time};
+use observed::{Observed, Observer};
 use pledgedb::{DayRange, DirEntry, Fs, Hit, MS_PER_DAY, Metadata, OsFs, Query};
 use redb::StorageBackend;
 use std::collections::HashMap;
 use std::io;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -26,65 +28,19 @@ struct Tracking {
     live: Live,
 }
 
+/// Counts a page store out of [`Live`] when it is dropped.
 #[derive(Debug)]
-struct TrackedBackend {
-    inner: Box<dyn StorageBackend>,
-    path: PathBuf,
-    live: Live,
-}
+struct Closing(Live);
 
-impl Drop for TrackedBackend {
-    fn drop(&mut self) {
-        let mut live = self.live.lock().unwrap();
-        if let Some(n) = live.get_mut(&self.path) {
+impl Observer for Closing {
+    fn closed(&self, path: &PathBuf) {
+        let mut live = self.0.lock().unwrap();
+        if let Some(n) = live.get_mut(path) {
             *n -= 1;
             if *n == 0 {
-                live.remove(&self.path);
+                live.remove(path);
             }
         }
-    }
-}
-
-impl StorageBackend for TrackedBackend {
-    fn len(&self) -> Result<u64, io::Error> {
-        self.inner.len()
-    }
-    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
-        self.inner.read(offset, out)
-    }
-    fn set_len(&self, len: u64) -> Result<(), io::Error> {
-        self.inner.set_len(len)
-    }
-    fn sync_data(&self) -> Result<(), io::Error> {
-        self.inner.sync_data()
-    }
-    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
-        self.inner.write(offset, data)
-    }
-    fn close(&self) -> Result<(), io::Error> {
-        self.inner.close()
-    }
-    fn try_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_range(s, e)
-    }
-    fn try_lock_shared_range(
-        &self,
-        s: Bound<u64>,
-        e: Bound<u64>,
-    ) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_shared_range(s, e)
-    }
-    fn lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_range(s, e)
-    }
-    fn lock_shared_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_shared_range(s, e)
-    }
-    fn unlock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.unlock_range(s, e)
-    }
-    fn query_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.query_lock_range(s, e)
     }
 }
 
@@ -97,10 +53,10 @@ impl Fs for Tracking {
             .unwrap()
             .entry(path.to_path_buf())
             .or_default() += 1;
-        Ok(Box::new(TrackedBackend {
+        Ok(Box::new(Observed {
             inner,
             path: path.to_path_buf(),
-            live: Arc::clone(&self.live),
+            observer: Closing(Arc::clone(&self.live)),
         }))
     }
     fn sync_file(&self, path: &Path) -> io::Result<()> {

@@ -6,12 +6,14 @@
 //! opened: one write at offset 0 and its sync.
 
 mod common;
+#[path = "common/observed.rs"]
+mod observed;
 
 use common::{Env, start_time};
+use observed::{Observed, Observer};
 use pledgedb::{DirEntry, Fs, Hit, MS_PER_DAY, Metadata, OsFs};
 use redb::StorageBackend;
 use std::io;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,67 +33,22 @@ impl Counting {
     }
 }
 
+/// Reports page-store writes: (file, offset).
 #[derive(Debug)]
-struct CountingBackend {
-    inner: Box<dyn StorageBackend>,
-    path: PathBuf,
-    writes: Arc<Mutex<Vec<(PathBuf, u64)>>>,
-}
+struct Writes(Arc<Mutex<Vec<(PathBuf, u64)>>>);
 
-impl StorageBackend for CountingBackend {
-    fn len(&self) -> Result<u64, io::Error> {
-        self.inner.len()
-    }
-    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
-        self.inner.read(offset, out)
-    }
-    fn set_len(&self, len: u64) -> Result<(), io::Error> {
-        self.writes.lock().unwrap().push((self.path.clone(), len));
-        self.inner.set_len(len)
-    }
-    fn sync_data(&self) -> Result<(), io::Error> {
-        self.inner.sync_data()
-    }
-    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
-        self.writes
-            .lock()
-            .unwrap()
-            .push((self.path.clone(), offset));
-        self.inner.write(offset, data)
-    }
-    fn close(&self) -> Result<(), io::Error> {
-        self.inner.close()
-    }
-    fn try_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_range(s, e)
-    }
-    fn try_lock_shared_range(
-        &self,
-        s: Bound<u64>,
-        e: Bound<u64>,
-    ) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_shared_range(s, e)
-    }
-    fn lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_range(s, e)
-    }
-    fn lock_shared_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_shared_range(s, e)
-    }
-    fn unlock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.unlock_range(s, e)
-    }
-    fn query_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.query_lock_range(s, e)
+impl Observer for Writes {
+    fn wrote(&self, path: &PathBuf, offset: u64) {
+        self.0.lock().unwrap().push((path.clone(), offset));
     }
 }
 
 impl Fs for Counting {
     fn open_backend(&self, path: &Path) -> io::Result<Box<dyn StorageBackend>> {
-        Ok(Box::new(CountingBackend {
+        Ok(Box::new(Observed {
             inner: OsFs.open_backend(path)?,
             path: path.to_path_buf(),
-            writes: Arc::clone(&self.writes),
+            observer: Writes(Arc::clone(&self.writes)),
         }))
     }
     fn sync_file(&self, path: &Path) -> io::Result<()> {
