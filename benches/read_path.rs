@@ -70,6 +70,9 @@ fn bench(c: &mut criterion::Criterion) {
             black_box(all.len())
         });
     });
+    g.bench_function("dashboard", |b| {
+        b.iter(|| black_box(d.dashboard(range).unwrap_or_else(|e| panic!("{e}")).totals));
+    });
     g.bench_function("filtered_dashboard", |b| {
         let q = Query::days(range).filtered(Filters {
             country: Some(Country::from_code("US")),
