@@ -186,6 +186,54 @@ impl Rollups {
     }
 }
 
+/// Adds the selected rows of a batch to a roll-up as rows, not events: a
+/// page, browser or referrer of the block's dictionaries is found among the
+/// roll-up's rows once per block, then each row is counted by index.
+fn add_batch(r: &mut crate::rollup::RollupBuilder, b: &crate::domain::reader::Batch) {
+    use crate::event::EventType;
+    use crate::rollup::{RowEvent, RowId, RowLanding};
+    fn cached(memo: &mut [Option<RowId>], id: u32, find: impl FnOnce() -> RowId) -> RowId {
+        match memo.get_mut(id as usize) {
+            Some(Some(row)) => *row,
+            Some(slot) => *slot.insert(find()),
+            None => find(),
+        }
+    }
+    let mut pages: Vec<Option<RowId>> = vec![None; b.path_dict().len()];
+    let mut browsers: Vec<Option<RowId>> = vec![None; b.browser_dict().len()];
+    let mut referrers: Vec<Option<RowId>> = vec![None; b.referrer_dict().len()];
+    let direct = r.referrer_row("");
+    for &row in b.rows() {
+        let page_view = b.event_type(row) == EventType::PageView;
+        let pid = b.path_id(row);
+        let page = cached(&mut pages, pid, || r.row(Dimension::Page, b.path(row)));
+        let bid = b.browser_id(row);
+        let browser = cached(&mut browsers, bid, || {
+            r.row(Dimension::Browser, b.browser(row))
+        });
+        let referrer = match b.referrer_id(row) {
+            Some(id) if page_view => cached(&mut referrers, id, || {
+                r.referrer_row(b.referrer(row).unwrap_or(""))
+            }),
+            _ => direct,
+        };
+        let at = RowLanding {
+            page,
+            referrer,
+            country: r.country_row(b.country(row)),
+            device: r.device_row(b.device(row)),
+            browser,
+        };
+        r.add_row(RowEvent {
+            ts: b.ts(row),
+            page_view,
+            visitor: b.visitor(row),
+            session: b.session(row),
+            at,
+        });
+    }
+}
+
 /// Longest range of days one query may cover.
 pub const MAX_QUERY_DAYS: i32 = 36_600;
 
@@ -282,9 +330,7 @@ impl Domain {
             let mut r = crate::rollup::RollupBuilder::new();
             self.reader(crate::domain::TimeRange::new(day.start(), day.end()))?
                 .scan_batches(Columns::ROLLUP, &pred, |b| {
-                    for &row in b.rows() {
-                        r.add(&b.event(row));
-                    }
+                    add_batch(&mut r, b);
                     std::ops::ControlFlow::Continue(())
                 })?;
             Ok((!r.is_empty()).then(|| (day, r.finish())))

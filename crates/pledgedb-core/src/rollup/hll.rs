@@ -50,79 +50,109 @@ fn register_of(id: u64) -> (usize, u8) {
     (idx, (rest.leading_zeros() + 1) as u8)
 }
 
-/// Builds a sketch from many ids at a cheap cost per id: the entries are
-/// appended unsorted and sorted once (or when the buffer grows large), and
-/// the result is exactly the [`Hll`] that inserting the same ids one by one
-/// gives (the form, sparse or dense, depends only on the registers set).
+/// Builds a sketch from many ids at a cheap cost per id, and gives exactly
+/// the [`Hll`] that inserting the same ids one by one gives: the form,
+/// sparse or dense, depends only on the registers set, and registers only
+/// grow. A few ids are appended unsorted and sorted once at the end; past
+/// [`BUFFER_MAX`] entries (the size of the dense registers) the builder
+/// keeps the registers themselves and sets each id's directly.
 #[derive(Clone, Debug, Default)]
 pub struct HllBuilder {
     /// Unsorted `(register << 8) | rank` entries, or nothing once dense.
     buffer: Vec<u32>,
-    /// The registers, once more than the sparse form's maximum are set.
-    dense: Option<Vec<u8>>,
+    /// The registers, once more ids came than the buffer holds.
+    dense: Option<Box<[u8; REGISTERS]>>,
 }
 
-/// Entries buffered before they are sorted and merged in place.
-const BUFFER_MAX: usize = 4 * REGISTERS;
+/// Entries buffered before the builder keeps registers instead: as many
+/// bytes as the registers take.
+const BUFFER_MAX: usize = REGISTERS / 4;
+
+/// The `(register << 8) | rank` entry of an id: computed once, it can be
+/// added to several builders ([`HllBuilder::insert_entry`]).
+#[inline]
+#[must_use]
+pub fn entry_of(id: u64) -> u32 {
+    let (idx, rank) = register_of(id);
+    ((idx as u32) << 8) | u32::from(rank)
+}
 
 impl HllBuilder {
     /// Adds one id.
     #[inline]
     pub fn insert(&mut self, id: u64) {
-        let (idx, rank) = register_of(id);
-        match &mut self.dense {
-            Some(regs) => {
-                if let Some(r) = regs.get_mut(idx) {
-                    *r = (*r).max(rank);
-                }
-            }
-            None => {
-                self.buffer.push(((idx as u32) << 8) | u32::from(rank));
-                if self.buffer.len() >= BUFFER_MAX {
-                    self.compact();
-                }
-            }
-        }
+        self.insert_entry(entry_of(id));
     }
 
-    /// Sorts the buffer, keeps the highest rank of each register, and turns
-    /// dense when more registers are set than the sparse form holds.
-    fn compact(&mut self) {
-        // Sorted by register then rank: the last entry of a register is its
-        // highest rank.
-        self.buffer.sort_unstable();
-        let mut out: Vec<u32> = Vec::with_capacity(self.buffer.len());
-        for &e in &self.buffer {
-            match out.last_mut() {
-                Some(last) if *last >> 8 == e >> 8 => *last = e,
-                _ => out.push(e),
-            }
-        }
-        if out.len() > SPARSE_MAX {
-            let mut regs = vec![0u8; REGISTERS];
-            for e in &out {
-                if let Some(r) = regs.get_mut((e >> 8) as usize) {
-                    *r = (*r).max((e & 0xff) as u8);
+    /// Adds the id whose [`entry_of`] is `e`.
+    #[inline]
+    pub fn insert_entry(&mut self, e: u32) {
+        match &mut self.dense {
+            Some(regs) => set_max(regs, e),
+            None => {
+                self.buffer.push(e);
+                if self.buffer.len() >= BUFFER_MAX {
+                    let mut regs = Box::new([0u8; REGISTERS]);
+                    for &e in &self.buffer {
+                        set_max(&mut regs, e);
+                    }
+                    self.dense = Some(regs);
+                    self.buffer = Vec::new();
                 }
             }
-            self.dense = Some(regs);
-            self.buffer = Vec::new();
-        } else {
-            self.buffer = out;
         }
     }
 
     /// The sketch.
     #[must_use]
-    pub fn finish(mut self) -> Hll {
-        if self.dense.is_none() {
-            self.compact();
-        }
+    pub fn finish(self) -> Hll {
         match self.dense {
-            Some(regs) => Hll::Dense(regs),
-            None => Hll::Sparse(self.buffer),
+            Some(regs) => {
+                let set = regs.iter().filter(|r| **r != 0).count();
+                if set > SPARSE_MAX {
+                    Hll::Dense(regs.to_vec())
+                } else {
+                    Hll::Sparse(
+                        (0u32..)
+                            .zip(regs.iter())
+                            .filter(|(_, r)| **r != 0)
+                            .map(|(i, r)| (i << 8) | u32::from(*r))
+                            .collect(),
+                    )
+                }
+            }
+            None => {
+                let mut entries = self.buffer;
+                // Sorted by register then rank: the last entry of a
+                // register is its highest rank.
+                entries.sort_unstable();
+                let mut out: Vec<u32> = Vec::with_capacity(entries.len());
+                for e in entries {
+                    match out.last_mut() {
+                        Some(last) if *last >> 8 == e >> 8 => *last = e,
+                        _ => out.push(e),
+                    }
+                }
+                // BUFFER_MAX < SPARSE_MAX: a buffer never needs the dense form.
+                Hll::Sparse(out)
+            }
         }
     }
+}
+
+#[inline]
+fn set_max(regs: &mut [u8; REGISTERS], e: u32) {
+    if let Some(r) = regs.get_mut((e >> 8) as usize) {
+        *r = (*r).max((e & 0xff) as u8);
+    }
+}
+
+/// `2^-r` for a register value, without a call into `powi`.
+#[inline]
+fn inverse_power(r: u8) -> f64 {
+    // 2^-r is the double with exponent field 1023 - r and no mantissa; a
+    // register never exceeds 255, so the exponent stays normal.
+    f64::from_bits((1023 - u64::from(r)) << 52)
 }
 
 impl Hll {
@@ -179,15 +209,31 @@ impl Hll {
         }
     }
 
-    /// Merges another sketch into this one (register-wise maximum).
+    /// Merges another sketch into this one (register-wise maximum). Two
+    /// sparse sketches merge in one pass over both.
     pub fn merge(&mut self, other: &Hll) {
-        match other {
-            Hll::Sparse(entries) => {
-                for e in entries {
-                    self.set((e >> 8) as usize, (e & 0xff) as u8);
+        match (&mut *self, other) {
+            (Hll::Sparse(mine), Hll::Sparse(theirs)) => {
+                if theirs.is_empty() {
+                    return;
+                }
+                if mine.is_empty() {
+                    mine.clone_from(theirs);
+                } else {
+                    *mine = merge_sorted(mine, theirs);
+                }
+                if mine.len() > SPARSE_MAX {
+                    self.densify();
                 }
             }
-            Hll::Dense(regs) => {
+            (Hll::Dense(mine), Hll::Sparse(theirs)) => {
+                for e in theirs {
+                    if let Some(r) = mine.get_mut((e >> 8) as usize) {
+                        *r = (*r).max((e & 0xff) as u8);
+                    }
+                }
+            }
+            (_, Hll::Dense(regs)) => {
                 self.densify();
                 if let Hll::Dense(mine) = self {
                     for (m, o) in mine.iter_mut().zip(regs) {
@@ -200,31 +246,49 @@ impl Hll {
 
     /// The estimated number of distinct ids. Total on any sketch, also one
     /// decoded from a damaged file: register numbers past the last register
-    /// are ignored, and a short dense sketch counts its missing registers
-    /// as zero.
+    /// are ignored, a sparse sketch out of order or with repeated registers
+    /// counts each register's highest rank, and a short dense sketch counts
+    /// its missing registers as zero.
     #[must_use]
     pub fn estimate(&self) -> u64 {
-        let mut regs = [0u8; REGISTERS];
-        match self {
-            Hll::Sparse(entries) => {
-                for e in entries {
-                    if let Some(r) = regs.get_mut((e >> 8) as usize) {
-                        *r = (*r).max((e & 0xff) as u8);
+        let (zeros, sum) = match self {
+            Hll::Sparse(entries) if strictly_sorted(entries) => {
+                // One entry a register set: the rest are zeros (2^-0 each).
+                let set = entries
+                    .iter()
+                    .filter(|e| (**e >> 8) < REGISTERS as u32)
+                    .count();
+                let sum: f64 = entries
+                    .iter()
+                    .filter(|e| (**e >> 8) < REGISTERS as u32)
+                    .map(|e| inverse_power((e & 0xff) as u8))
+                    .sum();
+                (REGISTERS - set, sum + (REGISTERS - set) as f64)
+            }
+            _ => {
+                let mut regs = [0u8; REGISTERS];
+                match self {
+                    Hll::Sparse(entries) => {
+                        for e in entries {
+                            if let Some(r) = regs.get_mut((e >> 8) as usize) {
+                                *r = (*r).max((e & 0xff) as u8);
+                            }
+                        }
+                    }
+                    Hll::Dense(d) => {
+                        for (r, v) in regs.iter_mut().zip(d) {
+                            *r = *v;
+                        }
                     }
                 }
+                let zeros = regs.iter().filter(|r| **r == 0).count();
+                (zeros, regs.iter().map(|r| inverse_power(*r)).sum())
             }
-            Hll::Dense(d) => {
-                for (r, v) in regs.iter_mut().zip(d) {
-                    *r = *v;
-                }
-            }
-        }
-        let m = REGISTERS as f64;
-        let zeros = regs.iter().filter(|r| **r == 0).count();
+        };
         if zeros == REGISTERS {
             return 0;
         }
-        let sum: f64 = regs.iter().map(|r| 2f64.powi(-i32::from(*r))).sum();
+        let m = REGISTERS as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let raw = alpha * m * m / sum;
         let est = if raw <= 2.5 * m && zeros > 0 {
@@ -246,6 +310,40 @@ impl Hll {
     }
 }
 
+/// Whether sparse entries name each register once, in increasing order.
+fn strictly_sorted(entries: &[u32]) -> bool {
+    entries.windows(2).all(|w| (w[0] >> 8) < (w[1] >> 8))
+}
+
+/// The register-wise maximum of two sparse entry lists, each sorted by
+/// register. Entries of a damaged sketch out of order still merge into a
+/// list that holds every register's highest rank (the estimate reads any
+/// order).
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match (x >> 8).cmp(&(y >> 8)) {
+            std::cmp::Ordering::Less => {
+                out.push(x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(x.max(y));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +363,82 @@ mod tests {
             }
             assert_eq!(b.finish(), one, "{n} ids");
         }
+    }
+
+    /// The estimate as the registers define it, with `powi`: what the fast
+    /// paths must equal.
+    fn reference_estimate(h: &Hll) -> u64 {
+        let mut regs = [0u8; REGISTERS];
+        match h {
+            Hll::Sparse(entries) => {
+                for e in entries {
+                    if let Some(r) = regs.get_mut((e >> 8) as usize) {
+                        *r = (*r).max((e & 0xff) as u8);
+                    }
+                }
+            }
+            Hll::Dense(d) => regs.iter_mut().zip(d).for_each(|(r, v)| *r = *v),
+        }
+        let m = REGISTERS as f64;
+        let zeros = regs.iter().filter(|r| **r == 0).count();
+        if zeros == REGISTERS {
+            return 0;
+        }
+        let sum: f64 = regs.iter().map(|r| 2f64.powi(-i32::from(*r))).sum();
+        let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
+        let est = if raw <= 2.5 * m && zeros > 0 {
+            m * (m / zeros as f64).ln()
+        } else {
+            raw
+        };
+        est.round() as u64
+    }
+
+    /// Merging two sketches in one pass gives the sketch of inserting every
+    /// id of both, on each side of the sparse limit, and the estimate of
+    /// every form equals the registers' estimate.
+    #[test]
+    fn merge_equals_inserting_both_and_estimates_equal_the_reference() {
+        for (n, m) in [
+            (0u64, 0u64),
+            (0, 5),
+            (5, 0),
+            (3, 900),
+            (700, 700),
+            (1_300, 200),
+            (5_000, 10),
+            (20_000, 20_000),
+        ] {
+            let id = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x55;
+            let (mut a, mut b, mut both) = (Hll::new(), Hll::new(), Hll::new());
+            for i in 0..n {
+                a.insert(id(i));
+                both.insert(id(i));
+            }
+            for i in n / 2..n / 2 + m {
+                b.insert(id(i));
+                both.insert(id(i));
+            }
+            let mut merged = a.clone();
+            merged.merge(&b);
+            assert_eq!(merged, both, "{n} + {m}");
+            for h in [&a, &b, &merged] {
+                assert_eq!(h.estimate(), reference_estimate(h), "{n} + {m}");
+            }
+        }
+        // A damaged sparse sketch: out of order, repeated registers, a
+        // register past the last.
+        let damaged = Hll::Sparse(vec![
+            (7 << 8) | 3,
+            (2 << 8) | 1,
+            (7 << 8) | 9,
+            (5000 << 8) | 2,
+        ]);
+        assert_eq!(damaged.estimate(), reference_estimate(&damaged));
+        let mut grown = Hll::new();
+        grown.merge(&damaged);
+        grown.merge(&Hll::Sparse(vec![(2 << 8) | 4]));
+        assert_eq!(grown.estimate(), reference_estimate(&grown));
     }
 
     #[test]

@@ -28,13 +28,12 @@ pub mod hll;
 mod range;
 pub mod visit;
 
-use crate::event::{Event, EventKind, SessionId, VisitorId};
-use crate::text::Text;
+use crate::event::{Country, Device, Event, EventKind, SessionId, VisitorId};
 use hll::Hll;
 pub use range::{DayRange, Filters};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use visit::{Landing, Visits};
+use visit::Visit;
 
 /// A breakdown dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -183,25 +182,17 @@ pub fn fold_rare(r: &mut DayRollup, k: u32) {
     }
 }
 
-/// A visit with at least one page view, ready to be counted.
-struct Finished {
-    pageviews: u64,
-    duration: u64,
-    visitor: VisitorId,
-    entry: Landing,
-    pages: Vec<Text>,
-}
-
-fn referrer_of(l: &Landing) -> &str {
-    if l.referrer.is_empty() {
+fn referrer_of(referrer: &str) -> &str {
+    if referrer.is_empty() {
         DIRECT
     } else {
-        l.referrer.as_str()
+        referrer
     }
 }
 
 /// A row of a roll-up being computed: its counters, and its visitors as an
-/// [`HllBuilder`] (cheap per id) rather than a finished sketch.
+/// [`HllBuilder`](hll::HllBuilder) (cheap per id) rather than a finished
+/// sketch.
 #[derive(Default)]
 struct Row {
     key: String,
@@ -209,20 +200,14 @@ struct Row {
     ids: hll::HllBuilder,
 }
 
-impl std::ops::Deref for Row {
-    type Target = Agg;
-    fn deref(&self) -> &Agg {
-        &self.agg
-    }
-}
-
-impl std::ops::DerefMut for Row {
-    fn deref_mut(&mut self) -> &mut Agg {
-        &mut self.agg
-    }
-}
-
 impl Row {
+    /// Whether anything was counted in it: a row found for an event that
+    /// turned out to count nowhere (the referrer of a page view that was no
+    /// visit's entry) is left out of the roll-up.
+    fn counted(&self) -> bool {
+        self.agg.events > 0 || self.agg.visits > 0
+    }
+
     fn finish(self) -> (String, Agg) {
         (
             self.key,
@@ -234,17 +219,19 @@ impl Row {
     }
 }
 
+/// A row of one dimension of a roll-up being computed, found once by its
+/// key ([`RollupBuilder::row`]) and then counted into by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowId(u32);
+
 /// The rows of a roll-up being computed, per dimension: the rows in a
 /// `Vec` and their keys in a hash map to their index (a row is found with
 /// one hash of its key, and its key is allocated once, when the row is
 /// new), sorted into the roll-up's `BTreeMap`s at the end.
 struct Rows {
     totals: Row,
-    index: [std::collections::HashMap<String, usize, crate::hash::FoldState>; 6],
+    index: [std::collections::HashMap<String, u32, crate::hash::FoldState>; 6],
     rows: [Vec<Row>; 6],
-    /// The last row found per dimension (events in a row often share a
-    /// country, a device or a browser): compared before hashing.
-    last: [Option<usize>; 6],
 }
 
 impl Rows {
@@ -253,38 +240,51 @@ impl Rows {
             totals: Row::default(),
             index: std::array::from_fn(|_| std::collections::HashMap::default()),
             rows: std::array::from_fn(|_| Vec::new()),
-            last: [None; 6],
         }
     }
 
-    fn slot(&mut self, dim: Dimension, key: &str) -> &mut Row {
+    fn find(&mut self, dim: Dimension, key: &str) -> RowId {
         let d = dim as usize;
-        let rows = &mut self.rows[d];
-        if let Some(i) = self.last[d]
-            && rows.get(i).is_some_and(|r| r.key == key)
-        {
-            return &mut rows[i];
+        if let Some(&i) = self.index[d].get(key) {
+            return RowId(i);
         }
-        let i = match self.index[d].get(key) {
-            Some(&i) => i,
-            None => {
-                self.index[d].insert(key.to_string(), rows.len());
-                rows.push(Row {
-                    key: key.to_string(),
-                    ..Row::default()
-                });
-                rows.len() - 1
-            }
-        };
-        self.last[d] = Some(i);
+        let rows = &mut self.rows[d];
+        let i = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        self.index[d].insert(key.to_string(), i);
+        rows.push(Row {
+            key: key.to_string(),
+            ..Row::default()
+        });
+        RowId(i)
+    }
+
+    /// The row `id` of `dim`; a fresh, uncounted row for an id this
+    /// builder never gave out.
+    fn get(&mut self, dim: Dimension, id: RowId) -> &mut Row {
+        let rows = &mut self.rows[dim as usize];
+        let i = id.0 as usize;
+        if i >= rows.len() {
+            rows.resize_with(i + 1, Row::default);
+        }
         &mut rows[i]
+    }
+
+    fn key(&self, dim: Dimension, id: RowId) -> &str {
+        self.rows[dim as usize]
+            .get(id.0 as usize)
+            .map_or("", |r| r.key.as_str())
     }
 
     fn finish(self) -> DayRollup {
         let mut by = BTreeMap::new();
         for (dim, rows) in Dimension::ALL.into_iter().zip(self.rows) {
-            if !rows.is_empty() {
-                by.insert(dim, rows.into_iter().map(Row::finish).collect());
+            let values: BTreeMap<String, Agg> = rows
+                .into_iter()
+                .filter(Row::counted)
+                .map(Row::finish)
+                .collect();
+            if !values.is_empty() {
+                by.insert(dim, values);
             }
         }
         DayRollup {
@@ -292,6 +292,41 @@ impl Rows {
             by,
         }
     }
+}
+
+/// Where an event lands, as rows of the roll-up: its page (a row of
+/// [`Dimension::Page`]), its referrer (of [`Dimension::Referrer`], the
+/// `(direct)` row for none and for events other than page views), its
+/// country, device and browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowLanding {
+    /// The page's row of [`Dimension::Page`].
+    pub page: RowId,
+    /// The referrer's row of [`Dimension::Referrer`].
+    pub referrer: RowId,
+    /// The country's row.
+    pub country: RowId,
+    /// The device's row.
+    pub device: RowId,
+    /// The browser's row.
+    pub browser: RowId,
+}
+
+/// One event as a roll-up counts it, its values already found as rows:
+/// what [`RollupBuilder::add_row`] takes from a scan that reads columns
+/// rather than events.
+#[derive(Clone, Copy, Debug)]
+pub struct RowEvent {
+    /// When.
+    pub ts: crate::time::Timestamp,
+    /// Whether it is a page view.
+    pub page_view: bool,
+    /// Its visitor ([`VisitorId::ANONYMOUS`] for none).
+    pub visitor: VisitorId,
+    /// Its session (0 for none).
+    pub session: SessionId,
+    /// Where it lands.
+    pub at: RowLanding,
 }
 
 /// Computes the roll-up of a set of events (normally one day of one domain).
@@ -306,11 +341,15 @@ pub fn rollup<'a>(events: impl IntoIterator<Item = &'a Event>) -> DayRollup {
 
 /// Computes a roll-up from events handed in one at a time (in storage
 /// order), so that a scan need not collect them first: the same roll-up as
-/// [`rollup`] of the same events in the same order.
+/// [`rollup`] of the same events in the same order. Events come in whole
+/// ([`add`](RollupBuilder::add)) or as rows ([`row`](RollupBuilder::row),
+/// [`add_row`](RollupBuilder::add_row)); both are counted by one function.
 pub struct RollupBuilder {
     r: Rows,
-    visits: Visits,
-    anonymous_pageviews: Vec<Landing>,
+    visits: std::collections::HashMap<SessionId, Visit<RowLanding, RowId>, crate::hash::FoldState>,
+    anonymous_pageviews: Vec<RowLanding>,
+    countries: std::collections::HashMap<Country, RowId, crate::hash::FoldState>,
+    devices: [Option<RowId>; Device::ALL.len()],
 }
 
 impl Default for RollupBuilder {
@@ -325,56 +364,117 @@ impl RollupBuilder {
     pub fn new() -> RollupBuilder {
         RollupBuilder {
             r: Rows::new(),
-            visits: Visits::new(),
+            visits: std::collections::HashMap::default(),
             anonymous_pageviews: Vec::new(),
+            countries: std::collections::HashMap::default(),
+            devices: [None; Device::ALL.len()],
         }
     }
 
     /// Whether no event was added.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.r.totals.events == 0
+        self.r.totals.agg.events == 0
+    }
+
+    /// The row of `key` in `dim`, made if new. A row found but never
+    /// counted in is not part of the roll-up.
+    pub fn row(&mut self, dim: Dimension, key: &str) -> RowId {
+        self.r.find(dim, key)
+    }
+
+    /// The referrer row of a stored referrer host (`""`: `(direct)`).
+    pub fn referrer_row(&mut self, referrer: &str) -> RowId {
+        self.r.find(Dimension::Referrer, referrer_of(referrer))
+    }
+
+    /// The row of a country.
+    pub fn country_row(&mut self, c: Country) -> RowId {
+        if let Some(&id) = self.countries.get(&c) {
+            return id;
+        }
+        let id = self.r.find(Dimension::Country, c.as_str());
+        self.countries.insert(c, id);
+        id
+    }
+
+    /// The row of a device class.
+    pub fn device_row(&mut self, d: Device) -> RowId {
+        let slot = usize::from(d.code());
+        if let Some(Some(id)) = self.devices.get(slot) {
+            return *id;
+        }
+        let id = self.r.find(Dimension::Device, d.as_str());
+        if let Some(s) = self.devices.get_mut(slot) {
+            *s = Some(id);
+        }
+        id
     }
 
     /// Adds one event.
     pub fn add(&mut self, e: &Event) {
+        let (page_view, referrer) = match &e.kind {
+            EventKind::PageView { referrer, .. } => (true, referrer.as_str()),
+            _ => (false, ""),
+        };
+        let at = RowLanding {
+            page: self.row(Dimension::Page, e.path.as_str()),
+            referrer: self.referrer_row(referrer),
+            country: self.country_row(e.country),
+            device: self.device_row(e.device),
+            browser: self.row(Dimension::Browser, e.browser.as_str()),
+        };
+        self.add_row(RowEvent {
+            ts: e.ts,
+            page_view,
+            visitor: e.visitor,
+            session: e.session,
+            at,
+        });
+    }
+
+    /// Adds one event given as rows (see [`RowEvent`]).
+    pub fn add_row(&mut self, e: RowEvent) {
         let r = &mut self.r;
-        let is_pv = matches!(e.kind, EventKind::PageView { .. });
-        r.totals.events += 1;
         let identified = e.visitor != VisitorId::ANONYMOUS;
-        for (dim, key) in [
-            (Dimension::Country, e.country.as_str()),
-            (Dimension::Device, e.device.as_str()),
-            (Dimension::Browser, e.browser.as_str()),
+        let id = hll::entry_of(e.visitor.0);
+        let pv = u64::from(e.page_view);
+        for (dim, row) in [
+            (Dimension::Country, e.at.country),
+            (Dimension::Device, e.at.device),
+            (Dimension::Browser, e.at.browser),
         ] {
-            let a = r.slot(dim, key);
-            a.events += 1;
-            if is_pv {
-                a.pageviews += 1;
-            }
+            let a = r.get(dim, row);
+            a.agg.events += 1;
+            a.agg.pageviews += pv;
             if identified {
-                a.ids.insert(e.visitor.0);
+                a.ids.insert_entry(id);
             }
         }
+        r.totals.agg.events += 1;
+        r.totals.agg.pageviews += pv;
         if identified {
-            r.totals.ids.insert(e.visitor.0);
+            r.totals.ids.insert_entry(id);
         }
-        if is_pv {
-            r.totals.pageviews += 1;
-            let a = r.slot(Dimension::Page, e.path.as_str());
-            a.pageviews += 1;
-            a.events += 1;
+        if e.page_view {
+            let a = r.get(Dimension::Page, e.at.page);
+            a.agg.pageviews += 1;
+            a.agg.events += 1;
             if identified {
-                a.ids.insert(e.visitor.0);
+                a.ids.insert_entry(id);
             }
         }
         if e.session == SessionId(0) {
-            if is_pv {
-                self.anonymous_pageviews.push(Landing::of(e));
+            if e.page_view {
+                self.anonymous_pageviews.push(e.at);
             }
             return;
         }
-        self.visits.add(e);
+        // One definition of a visit (rollup/visit.rs).
+        self.visits
+            .entry(e.session)
+            .or_insert_with(|| Visit::begin(e.session, e.visitor, e.ts, e.at, e.at.page))
+            .observe(e.ts, e.page_view, &e.at.page, || e.at);
     }
 
     /// The roll-up.
@@ -384,68 +484,63 @@ impl RollupBuilder {
             mut r,
             visits,
             anonymous_pageviews,
+            ..
         } = self;
-        // One definition of a visit (query/visit.rs): a session with a page
-        // view; entry = its first page view.
-        let mut all: Vec<Finished> = visits
-            .into_visits()
-            .filter_map(|v| {
-                let duration = v.duration_ms();
-                v.entry.map(|entry| Finished {
-                    pageviews: v.pageviews,
-                    duration,
-                    visitor: v.visitor,
-                    entry,
-                    pages: v.pages,
-                })
-            })
-            .collect();
-        for entry in anonymous_pageviews {
-            all.push(Finished {
-                pageviews: 1,
-                duration: 0,
-                visitor: VisitorId::ANONYMOUS,
-                pages: vec![entry.path.clone()],
-                entry,
-            });
-        }
-        for Finished {
-            pageviews,
-            duration,
-            visitor,
-            entry,
-            pages,
-        } in all
-        {
+        // A visit is a session with a page view; its entry is its first
+        // page view. An anonymous page view is a visit of its own.
+        let visits = visits.into_values().filter_map(|v| {
+            let duration = v.duration_ms();
+            let entry = v.entry?;
+            Some((v.pageviews, duration, v.visitor, entry, v.pages))
+        });
+        let anonymous = anonymous_pageviews
+            .into_iter()
+            .map(|at| (1, 0, VisitorId::ANONYMOUS, at, vec![at.page]));
+        // The entry-page row of each page row, found once.
+        let mut entry_rows: Vec<Option<RowId>> = Vec::new();
+        for (pageviews, duration, visitor, entry, pages) in visits.chain(anonymous) {
             let bounce = u64::from(pageviews == 1);
-            r.totals.visits += 1;
-            r.totals.bounces += bounce;
-            r.totals.duration_ms += duration;
-            for (dim, key) in [
-                (Dimension::Country, entry.country.as_str()),
-                (Dimension::Device, entry.device.as_str()),
-                (Dimension::Browser, entry.browser.as_str()),
+            r.totals.agg.visits += 1;
+            r.totals.agg.bounces += bounce;
+            r.totals.agg.duration_ms += duration;
+            for (dim, row) in [
+                (Dimension::Country, entry.country),
+                (Dimension::Device, entry.device),
+                (Dimension::Browser, entry.browser),
             ] {
-                let a = r.slot(dim, key);
+                let a = &mut r.get(dim, row).agg;
                 a.visits += 1;
                 a.bounces += bounce;
                 a.duration_ms += duration;
             }
-            for (dim, key) in [
-                (Dimension::EntryPage, entry.path.as_str()),
-                (Dimension::Referrer, referrer_of(&entry)),
+            let page = entry.page.0 as usize;
+            if entry_rows.len() <= page {
+                entry_rows.resize(page + 1, None);
+            }
+            let entry_row = match entry_rows[page] {
+                Some(id) => id,
+                None => {
+                    let key = r.key(Dimension::Page, entry.page).to_string();
+                    let id = r.find(Dimension::EntryPage, &key);
+                    entry_rows[page] = Some(id);
+                    id
+                }
+            };
+            for (dim, row) in [
+                (Dimension::EntryPage, entry_row),
+                (Dimension::Referrer, entry.referrer),
             ] {
-                let a = r.slot(dim, key);
-                a.visits += 1;
-                a.bounces += bounce;
-                a.duration_ms += duration;
-                a.pageviews += pageviews;
+                let a = r.get(dim, row);
+                a.agg.visits += 1;
+                a.agg.bounces += bounce;
+                a.agg.duration_ms += duration;
+                a.agg.pageviews += pageviews;
                 if visitor != VisitorId::ANONYMOUS {
                     a.ids.insert(visitor.0);
                 }
             }
-            for page in &pages {
-                let a = r.slot(Dimension::Page, page.as_str());
+            for page in pages {
+                let a = &mut r.get(Dimension::Page, page).agg;
                 a.visits += 1;
                 a.bounces += bounce;
             }

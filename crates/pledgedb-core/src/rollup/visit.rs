@@ -58,8 +58,13 @@ impl Landing {
 }
 
 /// One visit, as its events are added in any order.
+///
+/// `L` is what the visit keeps of its landing events and `P` of a page:
+/// [`Landing`] and [`Text`] for [`Domain::sessions`](crate::Domain::sessions)
+/// and SQL, the rows of a roll-up being computed for the roll-ups. Either
+/// way one function, [`Visit::observe`], applies the definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Visit {
+pub struct Visit<L = Landing, P = Text> {
     /// The session id.
     pub session: SessionId,
     /// The visitor (of the first event added).
@@ -73,52 +78,60 @@ pub struct Visit {
     /// All events.
     pub events: u64,
     /// The first page view, if any.
-    pub entry: Option<Landing>,
+    pub entry: Option<L>,
     /// The first event.
-    pub first: Landing,
+    pub first: L,
     /// The page of the last event.
-    pub exit_page: Text,
+    pub exit_page: P,
     /// The distinct pages of its page views, in the order first seen.
-    pub pages: Vec<Text>,
+    pub pages: Vec<P>,
+    /// When the entry page view happened.
+    entry_ts: Timestamp,
 }
 
-impl Visit {
-    /// A visit of `e`'s session with nothing added yet.
+impl<L: Clone, P: Clone + PartialEq> Visit<L, P> {
+    /// A visit of `session` whose first event seen (at `ts`, on `page`)
+    /// lands as `first`, with nothing added yet: [`observe`](Visit::observe)
+    /// that event next.
     #[must_use]
-    pub fn new(e: &Event) -> Visit {
+    pub fn begin(session: SessionId, visitor: VisitorId, ts: Timestamp, first: L, page: P) -> Self {
         Visit {
-            session: e.session,
-            visitor: e.visitor,
-            start: e.ts,
-            end: e.ts,
+            session,
+            visitor,
+            start: ts,
+            end: ts,
             pageviews: 0,
             events: 0,
             entry: None,
-            first: Landing::of(e),
-            exit_page: e.path.clone(),
+            first,
+            exit_page: page,
             pages: Vec::new(),
+            entry_ts: ts,
         }
     }
 
-    /// Adds one event of the visit.
-    pub fn add(&mut self, e: &Event) {
+    /// Adds one event of the visit: at `ts`, on `page`, a page view or
+    /// not; `landing` is what it lands as, asked for only when the event
+    /// becomes the visit's entry or first event.
+    pub fn observe(&mut self, ts: Timestamp, page_view: bool, page: &P, landing: impl Fn() -> L) {
         self.events += 1;
-        if let EventKind::PageView { .. } = &e.kind {
+        if page_view {
             self.pageviews += 1;
-            if self.entry.as_ref().is_none_or(|x| e.ts < x.ts) {
-                self.entry = Some(Landing::of(e));
+            if self.entry.is_none() || ts < self.entry_ts {
+                self.entry = Some(landing());
+                self.entry_ts = ts;
             }
-            if !self.pages.contains(&e.path) {
-                self.pages.push(e.path.clone());
+            if !self.pages.contains(page) {
+                self.pages.push(page.clone());
             }
         }
-        if e.ts < self.start {
-            self.start = e.ts;
-            self.first = Landing::of(e);
+        if ts < self.start {
+            self.start = ts;
+            self.first = landing();
         }
-        if e.ts >= self.end {
-            self.end = e.ts;
-            self.exit_page = e.path.clone();
+        if ts >= self.end {
+            self.end = ts;
+            self.exit_page.clone_from(page);
         }
     }
 
@@ -136,8 +149,22 @@ impl Visit {
 
     /// The entry page view, or the first event for a visit without one.
     #[must_use]
-    pub fn landing(&self) -> &Landing {
+    pub fn landing(&self) -> &L {
         self.entry.as_ref().unwrap_or(&self.first)
+    }
+}
+
+impl Visit {
+    /// A visit of `e`'s session with nothing added yet.
+    #[must_use]
+    pub fn new(e: &Event) -> Visit {
+        Visit::begin(e.session, e.visitor, e.ts, Landing::of(e), e.path.clone())
+    }
+
+    /// Adds one event of the visit.
+    pub fn add(&mut self, e: &Event) {
+        let pv = matches!(e.kind, EventKind::PageView { .. });
+        self.observe(e.ts, pv, &e.path, || Landing::of(e));
     }
 }
 

@@ -394,6 +394,34 @@ impl Batch {
         self.paths.ids.get(i as usize).copied().unwrap_or(0)
     }
 
+    /// The browsers of the block, by id (see [`browser_id`](Batch::browser_id)).
+    #[must_use]
+    pub fn browser_dict(&self) -> &[Text] {
+        &self.browsers.dict
+    }
+
+    /// The id of row `i`'s browser in [`browser_dict`](Batch::browser_dict).
+    #[must_use]
+    pub fn browser_id(&self, i: u32) -> u32 {
+        self.browsers.ids.get(i as usize).copied().unwrap_or(0)
+    }
+
+    /// The referrers of the block, by id (see [`referrer_id`](Batch::referrer_id)).
+    #[must_use]
+    pub fn referrer_dict(&self) -> &[Text] {
+        &self.referrers
+    }
+
+    /// The id of row `i`'s referrer in [`referrer_dict`](Batch::referrer_dict)
+    /// if it is a page view and the scan asked for [`Columns::REFERRER`].
+    #[must_use]
+    pub fn referrer_id(&self, i: u32) -> Option<u32> {
+        self.referrer_ids
+            .get(i as usize)
+            .copied()
+            .filter(|&id| id != NO_VALUE)
+    }
+
     /// The stored referrer host of row `i` if it is a page view (`""`:
     /// none), `None` for other events.
     #[must_use]
