@@ -88,13 +88,13 @@ impl HllBuilder {
     #[inline]
     pub fn insert_entry(&mut self, e: u32) {
         match &mut self.dense {
-            Some(regs) => set_max(regs, e),
+            Some(regs) => set_max(&mut regs[..], e),
             None => {
                 self.buffer.push(e);
                 if self.buffer.len() >= BUFFER_MAX {
                     let mut regs = Box::new([0u8; REGISTERS]);
                     for &e in &self.buffer {
-                        set_max(&mut regs, e);
+                        set_max(&mut regs[..], e);
                     }
                     self.dense = Some(regs);
                     self.buffer = Vec::new();
@@ -140,8 +140,10 @@ impl HllBuilder {
     }
 }
 
+/// Raises the register of entry `e` to its rank (an entry naming a
+/// register past the last, from a damaged file, changes nothing).
 #[inline]
-fn set_max(regs: &mut [u8; REGISTERS], e: u32) {
+fn set_max(regs: &mut [u8], e: u32) {
     if let Some(r) = regs.get_mut((e >> 8) as usize) {
         *r = (*r).max((e & 0xff) as u8);
     }
@@ -199,11 +201,8 @@ impl Hll {
     fn densify(&mut self) {
         if let Hll::Sparse(entries) = self {
             let mut regs = vec![0u8; REGISTERS];
-            for e in entries.iter() {
-                let idx = (e >> 8) as usize;
-                if let Some(r) = regs.get_mut(idx) {
-                    *r = (*r).max((e & 0xff) as u8);
-                }
+            for &e in entries.iter() {
+                set_max(&mut regs, e);
             }
             *self = Hll::Dense(regs);
         }
@@ -227,10 +226,8 @@ impl Hll {
                 }
             }
             (Hll::Dense(mine), Hll::Sparse(theirs)) => {
-                for e in theirs {
-                    if let Some(r) = mine.get_mut((e >> 8) as usize) {
-                        *r = (*r).max((e & 0xff) as u8);
-                    }
+                for &e in theirs {
+                    set_max(mine, e);
                 }
             }
             (_, Hll::Dense(regs)) => {
@@ -254,25 +251,20 @@ impl Hll {
         let (zeros, sum) = match self {
             Hll::Sparse(entries) if strictly_sorted(entries) => {
                 // One entry a register set: the rest are zeros (2^-0 each).
-                let set = entries
+                let (set, sum) = entries
                     .iter()
                     .filter(|e| (**e >> 8) < REGISTERS as u32)
-                    .count();
-                let sum: f64 = entries
-                    .iter()
-                    .filter(|e| (**e >> 8) < REGISTERS as u32)
-                    .map(|e| inverse_power((e & 0xff) as u8))
-                    .sum();
+                    .fold((0usize, 0f64), |(n, sum), e| {
+                        (n + 1, sum + inverse_power((e & 0xff) as u8))
+                    });
                 (REGISTERS - set, sum + (REGISTERS - set) as f64)
             }
             _ => {
                 let mut regs = [0u8; REGISTERS];
                 match self {
                     Hll::Sparse(entries) => {
-                        for e in entries {
-                            if let Some(r) = regs.get_mut((e >> 8) as usize) {
-                                *r = (*r).max((e & 0xff) as u8);
-                            }
+                        for &e in entries {
+                            set_max(&mut regs, e);
                         }
                     }
                     Hll::Dense(d) => {
